@@ -115,6 +115,7 @@ def all_outputs():
         "results/tables/counterfactual.md",
         "results/tables/counterfactual.tex",
         *audit_outputs(),
+        *figure_outputs(),
     ]
 
 
