@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairwash import paper_values
 from fairwash.io import atomic_write_csv, atomic_write_text
 
-__all__ = ["datasets_table", "write_table", "to_markdown", "to_latex"]
+__all__ = ["datasets_table", "detection_table", "fairest_table", "thresholds_table", "shift_with_paper",
+           "cost_table", "paper_name", "size_percent", "write_table", "to_markdown", "to_latex"]
 
 
 def _fmt(value: Any, digits: int) -> str:
@@ -98,7 +100,11 @@ def datasets_table(
     ----------
     audited_meta : mapping name -> path of the audited set's JSON metadata
     metrics : mapping name -> path of the model's ``metrics.json``
-    specs : mapping name -> the data set's config block (for ``source``, ``paper_di``)
+    specs : mapping name -> the data set's config block (for ``source`` and the paper's name)
+
+    The ``paper`` columns hold the paper's figures for the same data set (Table 1: S and
+    the model's DI; Appendix 0.D: accuracy), as printed, empty when the paper has none. A
+    data set the paper does not have may still carry its own ``paper_di`` in the config.
     """
     rows = []
     for name in audited_meta:
@@ -106,61 +112,54 @@ def datasets_table(
         met = json.loads(Path(metrics[name]).read_text())
         info = meta.get("meta", {})
         spec = specs.get(name, {})
+        paper = paper_name(spec)
+        paper_di = paper_values.lookup(paper, "", "DI")
+        if not paper_di and spec.get("paper_di") is not None:
+            paper_di = f"{float(spec['paper_di']):.2f}"
         rows.append(
             {
                 "data set": name,
                 "source": spec.get("source", info.get("source", "")),
                 "S (S=0 is)": info.get("s_rule", ""),
+                "paper S": paper_values.lookup(paper, "", "S"),
                 "d": meta["d"],
                 "n audited": meta["n"],
                 "P(S=1)": met.get("p_s1", np.nan),
                 "DI labels": met.get("di_labels", np.nan),
                 "DI model": met.get("di_model", np.nan),
-                "paper DI model": spec.get("paper_di", np.nan),
+                "paper DI model": paper_di,
                 "accuracy": met.get("accuracy_test", np.nan),
+                "paper accuracy": paper_values.lookup(paper, "", "accuracy"),
             }
         )
     return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------- the audit protocol
-#: The paper's Table 3 (seven tests) and Table 15 (five tests, no MMD): fairest undetected DI
-#: per data set, sample size (% of n) and method; "–" = no undetected sample at any level.
-#: Methods the paper does not report are absent.
-_T3_METHODS = ("Grad_p", "Grad_b", "Grad_p_1D", "Grad_b_1D", "Replace", "Entropic_b", "Entropic_p",
-               "Matching")
-_T15_METHODS = ("Replace", "Entropic_b", "Entropic_p", "Matching")
-_PAPER_T3_ROWS = {
-    ("ADULT", 10): "0.47 0.43 0.49 0.44 0.50 0.54 0.52 0.54",
-    ("ADULT", 20): "0.39 0.40 0.38 0.39 0.41 0.42 0.41 0.42",
-    ("EMP", 10): "– – – – – 0.36 0.36 0.37",
-    ("EMP", 20): "– – – – – 0.34 0.36 0.35",
-    ("INC", 10): "0.75 – – – 0.88 0.94 0.95 0.93",
-    ("INC", 20): "– – – – 0.83 0.83 0.84 0.84",
-    ("MOB", 10): "0.53 0.51 – 0.50 0.53 0.52 – 0.52",
-    ("MOB", 20): "– – – 0.48 0.50 0.50 – 0.50",
-    ("PUC", 10): "– – – – – 0.33 0.35 0.35",
-    ("PUC", 20): "– – – – – – – –",
-    ("TRA", 10): "0.72 0.79 0.77 0.73 0.80 0.83 0.84 0.85",
-    ("TRA", 20): "– – – – 0.77 0.79 0.79 0.80",
-    ("BAF", 10): "– – – – – 1 1 1",
-    ("BAF", 20): "– – – – – 0.77 0.80 0.79",
-}
-_PAPER_T15_ROWS = {
-    ("ADULT", 10): "0.45 0.53 0.55 0.54", ("ADULT", 20): "0.38 0.43 0.42 0.43",
-    ("EMP", 10): "– 0.38 0.39 0.39", ("EMP", 20): "– 0.36 0.35 0.36",
-    ("INC", 10): "0.88 0.95 0.95 0.95", ("INC", 20): "0.83 0.84 0.84 0.84",
-    ("MOB", 10): "0.54 0.53 0.51 0.55", ("MOB", 20): "0.48 0.50 0.49 0.50",
-    ("PUC", 10): "– 0.36 0.36 0.35", ("PUC", 20): "– – – –",
-    ("TRA", 10): "0.76 0.84 0.84 0.84", ("TRA", 20): "0.71 0.80 0.80 0.81",
-    ("BAF", 10): "– 1 1 1", ("BAF", 20): "– 0.83 0.84 0.85",
-}
-PAPER_TABLE3 = {k: dict(zip(_T3_METHODS, v.split(), strict=True)) for k, v in _PAPER_T3_ROWS.items()}
-PAPER_TABLE15 = {k: dict(zip(_T15_METHODS, v.split(), strict=True)) for k, v in _PAPER_T15_ROWS.items()}
+def _paper_grid(quantity: str, methods: tuple[str, ...]) -> dict[tuple[str, int], dict[str, str]]:
+    out: dict[tuple[str, int], dict[str, str]] = {}
+    for pct in (10, 20):
+        for ds in paper_values.DATASETS:
+            out[(ds, pct)] = {m: paper_values.lookup(ds, m, f"{quantity}@{pct}") for m in methods}
+    return out
+
+
+#: Views of the paper's Table 3 (seven tests) and Table 15 (no MMD) held in
+#: :mod:`fairwash.paper_values`: (data set, size %) -> method -> the printed value.
+PAPER_TABLE3 = _paper_grid("fairest", ("Grad_p", "Grad_b", "Grad_p_1D", "Grad_b_1D", "Replace", "Entropic_b",
+                                       "Entropic_p", "Matching"))
+PAPER_TABLE15 = _paper_grid("fairest_no_mmd", ("Replace", "Entropic_b", "Entropic_p", "Matching"))
 
 
 def paper_name(spec: Mapping[str, Any]) -> str | None:
-    """The paper's name (ADULT, INC, TRA, MOB, EMP, PUC, BAF) of a configured data set, if any."""
+    """The paper's name (ADULT, INC, TRA, MOB, EMP, PUC, BAF) of a configured data set, if any.
+
+    The data set's own ``paper_name`` wins; else ``source: adult`` / ``baf`` name themselves,
+    ``source: acs`` is named by its task and ``source: authors`` by ``params.dataset``
+    (``ASC_INC`` -> ``INC``).
+    """
+    if spec.get("paper_name"):
+        return str(spec["paper_name"]).upper()
     source = spec.get("source")
     params = spec.get("params", {}) or {}
     if source in ("adult", "baf"):
@@ -182,19 +181,27 @@ def size_percent(m: int, n: int) -> int | None:
     return None
 
 
-def _paper_value(table: Mapping[tuple[str, int], Mapping[str, str]], name: str | None, pct: int | None,
-                 method: str) -> str:
-    if name is None or pct is None:
+def _paper_fairest(which: str, name: str | None, pct: int | None, method: str) -> str:
+    if pct is None:
         return ""
-    return table.get((name, pct), {}).get(method, "")
+    quantity = "fairest" if which == "seven" else "fairest_no_mmd"
+    return paper_values.lookup(name, method, f"{quantity}@{pct}")
 
 
-def detection_table(summaries: Mapping[tuple[str, str, int], str | Path]) -> pd.DataFrame:
+def detection_table(
+    summaries: Mapping[tuple[str, str, int], str | Path],
+    *,
+    specs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> pd.DataFrame:
     """Table 2: per (data set, method, m), whether some sample with DI > 0.8 passes all tests.
 
     Parameters
     ----------
     summaries : mapping (data set, method, m) -> the detect stage's summary JSON
+    specs : mapping data set -> its config block, optional
+        To name the paper's data set: the ``paper`` column then holds the paper's verdict
+        (Table 2 as Section 7 states it: ``detected`` / ``undetected``; empty where the
+        text says nothing).
 
     Columns: compliant samples (DI > target) out of all, those passing all tests, the
     verdict ``evades all``, the tests some compliant sample passes, each test's rejection
@@ -210,6 +217,7 @@ def detection_table(summaries: Mapping[tuple[str, str, int], str | Path]) -> pd.
             "samples": s["n_samples"], "DI > target": s["n_compliant"],
             "of which pass all": (0 if s["n_compliant"] == 0 else int(round(comp_pass * s["n_compliant"]))),
             "evades all": bool(s["evades_all"]),
+            "paper": paper_values.lookup(paper_name((specs or {}).get(ds, {})), method, "detection"),
             "tests evaded": " ".join(t for t, v in s["evades"].items() if v) or "none",
         }
         row.update({f"rej {t}": r for t, r in s["rejection_rate"].items()})
@@ -249,7 +257,6 @@ def fairest_table(
     answer, and the search's cost (levels searched / skipped by the cell cap, samples
     entering the battery, W_A solves).
     """
-    paper = PAPER_TABLE3 if which == "seven" else PAPER_TABLE15
     rows = []
     for (ds, method), path in results.items():
         out = json.loads(Path(path).read_text())
@@ -263,7 +270,7 @@ def fairest_table(
             row = {"data set": ds, "original DI": r["di_original"], "m": m,
                    "size %": "" if pct is None else str(pct), "method": method,
                    "fairest DI": r["best_di"], "level": r["level_found"],
-                   "paper": _paper_value(paper, name, pct, method)}
+                   "paper": _paper_fairest(which, name, pct, method)}
             if which != "seven":
                 seven = by_set["seven"]["best_di"]
                 row["vs 7 tests"] = (None if r["best_di"] is None or seven is None
@@ -308,4 +315,96 @@ def thresholds_table(
                          "draws median": float(np.median(draws)), "draws": len(draws), "rule": ref["rule"],
                          "W_A": ref["config"].get("w_a", {}).get("method", "exact"),
                          "authors": a, "ours / authors": thr / a if np.isfinite(a) and a else np.nan})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- shift and cost
+#: Paper columns of the shift table: (our column they follow, the paper's column, its quantity).
+_SHIFT_PAPER = (("W", "paper W", "W"), ("KL", "paper KL", "KL"), ("moved mass", "paper T12", "W_T12"),
+                ("paper T12", "paper T14", "KL_T14"))
+
+
+def shift_with_paper(frame: pd.DataFrame, *, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """Tables 4, 11–14 beside the shift table: the paper's figure after each of ours.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The shift table (``data set``, ``method``, ``W``, ``KL``, ``moved mass``, ...).
+    specs : mapping data set -> its config block (to name the paper's data set)
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``paper W`` (Table 11) after ``W``, ``paper KL`` (Table 13) after ``KL``,
+        ``paper T12`` and ``paper T14`` (the second W and KL tables of Appendix 0.L) after
+        ``moved mass``; SBS's Adult figures come from Table 4. Cells are the printed
+        values, empty where the paper has none.
+    """
+    out = frame.copy()
+    names = [paper_name(specs.get(ds, {})) for ds in out["data set"]]
+    for after, column, quantity in _SHIFT_PAPER:
+        values = [paper_values.lookup(n, m, quantity) for n, m in zip(names, out["method"], strict=True)]
+        out.insert(out.columns.get_loc(after) + 1, column, values)
+    return out
+
+
+def _benchmark_peak_mb(paths: list[str | Path]) -> float:
+    """Largest ``max_rss`` (MB) over the Snakemake benchmark files that exist (nan if none)."""
+    peaks = [pd.read_csv(p, sep="\t")["max_rss"].max() for p in paths if Path(p).exists()]
+    peaks = [float(v) for v in peaks if pd.notna(v)]
+    return max(peaks) if peaks else np.nan
+
+
+def cost_table(
+    *,
+    manipulated: Mapping[tuple[str, str], str | Path],
+    audited_meta: Mapping[str, str | Path],
+    detect: Mapping[tuple[str, str, int], str | Path] | None = None,
+    fairest: Mapping[tuple[str, str], str | Path] | None = None,
+    benchmarks: Mapping[tuple[str, str], list[str | Path]] | None = None,
+) -> pd.DataFrame:
+    """Our measured costs in place of the paper's Table 8 (time) and Table 10 (memory).
+
+    Parameters
+    ----------
+    manipulated : mapping (data set, method) -> the manipulate stage's summary JSON
+        (``seconds``: wall time of the method alone).
+    audited_meta : mapping data set -> the audited set's JSON metadata (``n``, ``d``)
+    detect : mapping (data set, method, m) -> the detect stage's JSON, optional
+        (``seconds`` and ``n_samples``: the battery on Table 2's samples).
+    fairest : mapping (data set, method) -> the fairest stage's JSON, optional
+        (``seconds`` of the Table 3 search, ``method_runs``: how often it reran the method).
+    benchmarks : mapping (data set, method) -> Snakemake benchmark TSV paths, optional
+        Files that do not exist are skipped; ``peak MB`` is the largest ``max_rss``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (data set, method): n, d, ``method s``, ``µs per row`` (method seconds
+        per audited individual), the battery's seconds and samples, the fairest search's
+        seconds and method reruns, ``peak MB``, and the paper's Table 8 and Table 10 text
+        for the method (empty where it has none, e.g. SBS).
+    """
+    rows = []
+    for (ds, method), path in manipulated.items():
+        summary = json.loads(Path(path).read_text())
+        meta = json.loads(Path(audited_meta[ds]).read_text())
+        n = int(meta["n"])
+        seconds = float(summary["seconds"])
+        row: dict[str, Any] = {"data set": ds, "method": method, "n": n, "d": int(meta["d"]),
+                               "method s": seconds, "µs per row": 1e6 * seconds / n}
+        runs = [json.loads(Path(p).read_text()) for (d, me, _m), p in (detect or {}).items()
+                if d == ds and me == method]
+        row["battery s"] = sum(float(r["seconds"]) for r in runs) if runs else np.nan
+        row["battery samples"] = sum(int(r["n_samples"]) for r in runs) if runs else 0
+        fpath = (fairest or {}).get((ds, method))
+        f = json.loads(Path(fpath).read_text()) if fpath is not None else None
+        row["fairest s"] = float(f["seconds"]) if f else np.nan
+        row["fairest method runs"] = int(f.get("method_runs", 0)) if f else 0
+        row["peak MB"] = _benchmark_peak_mb(list((benchmarks or {}).get((ds, method), [])))
+        for column, quantity in (("paper time (T8)", "time"), ("paper memory (T10)", "memory"),
+                                 ("paper remedy (T8)", "time remedy")):
+            row[column] = paper_values.lookup(None, method, quantity)
+        rows.append(row)
     return pd.DataFrame(rows)

@@ -148,6 +148,7 @@ rule table_detection:
         "results/logs/tables/detection.log",
     params:
         index=[(ds, me, m) for ds in DATASETS for me in methods_for(ds) for m in sizes_of(ds)],
+        specs={ds: dataset_spec(ds) for ds in DATASETS},
     threads: 1
     resources:
         mem_mb=1000,

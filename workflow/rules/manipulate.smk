@@ -46,6 +46,7 @@ rule table_shift:
     params:
         datasets=DATASETS,
         pairs=[(ds, m) for ds in DATASETS for m in methods_for(ds)],
+        specs={ds: dataset_spec(ds) for ds in DATASETS},
     threads: 1
     resources:
         mem_mb=8000,

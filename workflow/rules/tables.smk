@@ -26,3 +26,47 @@ rule table_datasets:
         ENV
     script:
         "../../scripts/table_datasets.py"
+
+
+# Targets of this file's tables beyond Table 1, for all_outputs() in common.smk (a list, not a
+# function: `snakemake --lint` wants functions in common.smk).
+TABLE_OUTPUTS = [f"results/tables/cost.{ext}" for ext in ("csv", "md", "tex")]
+
+rule table_cost:
+    input:
+        audited=expand("results/audited/{ds}.json", ds=DATASETS),
+        summaries=[f"results/manipulated/{ds}/{me}.json" for ds in DATASETS for me in methods_for(ds)],
+        detect=[f"results/audit/{ds}/{me}_m{m}.json" for ds in DATASETS for me in methods_for(ds)
+                for m in sizes_of(ds)],
+        fairest=[f"results/audit/{ds}/fairest_{me}.json" for ds in DATASETS for me in fairest_methods(ds)],
+    output:
+        csv=report(
+            "results/tables/cost.csv",
+            caption="../report/cost.rst",
+            category="Table 8: cost of the methods",
+        ),
+        md="results/tables/cost.md",
+        tex="results/tables/cost.tex",
+    log:
+        "results/logs/tables/cost.log",
+    params:
+        datasets=DATASETS,
+        pairs=[(ds, me) for ds in DATASETS for me in methods_for(ds)],
+        detect_index=[(ds, me, m) for ds in DATASETS for me in methods_for(ds) for m in sizes_of(ds)],
+        fairest_index=[(ds, me) for ds in DATASETS for me in fairest_methods(ds)],
+        # benchmark files of each method's jobs, read when present (not inputs: no rule makes them)
+        benchmarks=[
+            [f"results/benchmarks/manipulate/{ds}_{me}.tsv"]
+            + [f"results/benchmarks/audit/detect/{ds}_{me}_m{m}.tsv" for m in sizes_of(ds)]
+            + ([f"results/benchmarks/audit/fairest/{ds}_{me}.tsv"] if me in fairest_methods(ds) else [])
+            for ds in DATASETS
+            for me in methods_for(ds)
+        ],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../../scripts/table_cost.py"
