@@ -15,6 +15,7 @@ from fairwash.detect.battery import (
     BatteryContext,
     ReferenceThresholds,
     WassersteinConfig,
+    context_for_thresholds,
     reference_draws,
     reference_thresholds,
     run_battery,
@@ -162,6 +163,26 @@ def test_json_round_trip(full, ctx, thresholds):
     r1 = run_battery(None, s, thresholds, context=ctx).to_frame()
     r2 = run_battery(full, s, back).to_frame()  # context rebuilt from the stored settings
     assert r1.equals(r2)
+
+
+def test_stored_mmd_self_term_is_reused_only_on_the_same_data(full, thresholds, monkeypatch):
+    """The MMD_A self term travels with the thresholds: a later context skips the n x n pass."""
+    import fairwash.detect.distances as dist
+
+    stored = thresholds.precomputed["mmd_self_term"]
+    fresh = dist.MMDReference.build(full).self_term
+    assert stored == fresh
+    back = ReferenceThresholds.from_dict(json.loads(json.dumps(thresholds.to_dict())))
+    calls = []
+    real = dist._kernel_quadform
+    monkeypatch.setattr(dist, "_kernel_quadform", lambda *a, **k: calls.append(a[0].shape) or real(*a, **k))
+    s = _honest(full, np.random.default_rng(7))
+    ctx2 = context_for_thresholds(full, back)
+    r = run_battery(None, s, back, context=ctx2)
+    assert (len(full), full.shape[1]) not in calls[:1] and all(c[0] == M for c in calls)
+    assert r["MMD_A"].statistic == pytest.approx(dist.mmd(s, full), rel=1e-12, abs=1e-15)
+    other = _discrete_full(N, 99)
+    assert context_for_thresholds(other, back)._mmd_ref is None  # other data: nothing preloaded
 
 
 # ----------------------------------------------------------------------------- configuration

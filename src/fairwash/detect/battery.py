@@ -240,6 +240,21 @@ class BatteryContext:
         """The tests of ``tests`` whose threshold comes from honest reference draws."""
         return [t for t in tests if t in DISTANCE_TESTS or (t == "KS" and self.ks_calibration == "reference")]
 
+    def precomputed(self) -> dict[str, float]:
+        """The set-up quantities already computed, to store with thresholds."""
+        return {} if self._mmd_ref is None else {"mmd_self_term": self._mmd_ref.self_term}
+
+    def preload(self, precomputed: dict[str, float]) -> None:
+        """Reuse set-up quantities stored by :meth:`precomputed` for the same full data.
+
+        The caller must have checked that they come from this full data and ``gamma``
+        (:func:`check_thresholds` does).
+        """
+        if "mmd_self_term" in precomputed and self._mmd_ref is None:
+            self._mmd_ref = MMDReference.build(
+                self.full, gamma=self.gamma, self_term=float(precomputed["mmd_self_term"])
+            )
+
     # -- lazily built references ------------------------------------------------------
     @property
     def row_index(self) -> RowIndex:
@@ -363,6 +378,10 @@ class ReferenceThresholds:
         Statistic settings (:meth:`BatteryContext.config`) plus ``random_state``.
     fingerprint : str
         Hash of the full data the draws were computed on.
+    precomputed : dict[str, float]
+        Reusable quantities of the full data, so that later contexts skip their set-up:
+        ``mmd_self_term``, the ``n x n`` kernel term of MMD_A (one scalar, ~3 s at
+        n = 20 000; valid only for the same fingerprint and ``gamma``, both checked).
     """
 
     m: int
@@ -374,6 +393,7 @@ class ReferenceThresholds:
     thresholds: dict[str, float]
     config: dict[str, Any]
     fingerprint: str
+    precomputed: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_draws(self) -> int:
@@ -400,6 +420,7 @@ class ReferenceThresholds:
             "thresholds": dict(self.thresholds),
             "config": self.config,
             "fingerprint": self.fingerprint,
+            "precomputed": {k: float(v) for k, v in self.precomputed.items()},
         }
 
     @classmethod
@@ -414,6 +435,7 @@ class ReferenceThresholds:
             thresholds={k: float(v) for k, v in d["thresholds"].items()},
             config=dict(d["config"]),
             fingerprint=str(d["fingerprint"]),
+            precomputed={k: float(v) for k, v in d.get("precomputed", {}).items()},
         )
 
 
@@ -501,6 +523,7 @@ def thresholds_from_draws(
         thresholds=thresholds,
         config=config,
         fingerprint=context.fingerprint,
+        precomputed=context.precomputed(),
     )
 
 
@@ -652,8 +675,15 @@ def run_battery(
 
 
 def context_for_thresholds(full, thresholds: ReferenceThresholds) -> BatteryContext:
-    """A :class:`BatteryContext` on ``full`` with the statistic settings recorded in ``thresholds``."""
-    return BatteryContext.prepare(full, **_context_kwargs(thresholds))
+    """A :class:`BatteryContext` on ``full`` with the statistic settings recorded in ``thresholds``.
+
+    The set-up quantities stored with the thresholds (the MMD_A self term) are reused
+    when ``full`` is the data they were computed on.
+    """
+    ctx = BatteryContext.prepare(full, **_context_kwargs(thresholds))
+    if thresholds.fingerprint == ctx.fingerprint and thresholds.config.get("gamma", 1.0) == ctx.gamma:
+        ctx.preload(thresholds.precomputed)
+    return ctx
 
 
 def check_thresholds(

@@ -385,12 +385,18 @@ class MMDReference:
     self_term: float
 
     @classmethod
-    def build(cls, ref_rows, ref_weights=None, *, gamma: float = 1.0) -> MMDReference:
+    def build(
+        cls, ref_rows, ref_weights=None, *, gamma: float = 1.0, self_term: float | None = None
+    ) -> MMDReference:
+        """Prepare ``ref_rows``; ``self_term``: a value computed before on the same rows."""
         rows = as_rows(ref_rows, "ref_rows")
         if not (np.isfinite(gamma) and gamma > 0):
             raise ValueError(f"gamma must be a positive number, got {gamma!r}")
         w = as_weights(ref_weights, len(rows), "ref_weights")
-        self_term = _kernel_quadform(rows, w, rows, w, gamma, symmetric=True)
+        if self_term is None:
+            self_term = _kernel_quadform(rows, w, rows, w, gamma, symmetric=True)
+        elif not (np.isfinite(self_term) and 0 < self_term <= 1 + 1e-12):
+            raise ValueError(f"self_term must be in (0, 1] (a mean of kernel values), got {self_term!r}")
         return cls(rows=rows, weights=w, gamma=float(gamma), self_term=self_term)
 
     def mmd(self, sample_rows, sample_weights=None) -> float:
