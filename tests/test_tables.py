@@ -138,13 +138,18 @@ def test_cost_table(tmp_path):
     bench = tmp_path / "b.tsv"
     bench.write_text("s\th:m:s\tmax_rss\n1.0\t0:00:01\t321.5\n")
     absent = tmp_path / "absent.tsv"
-    benchmarks = {("a", "Matching"): [bench, absent], ("a", "SBS"): [absent]}
+    bench2 = tmp_path / "b2.tsv"
+    bench2.write_text("s\th:m:s\tmax_rss\n1.0\t0:00:01\t400.25\n")
     t = cost_table(manipulated=man, audited_meta=meta, detect=detect, fairest=fairest,
-                   benchmarks=benchmarks).set_index("method")
+                   method_benchmarks={("a", "SBS"): [bench2]},
+                   audit_benchmarks={("a", "Matching"): [bench, absent, bench2], ("a", "SBS"): [absent]}
+                   ).set_index("method")
+    assert t.loc["Matching", "method ms"] == 500.0 and t.loc["SBS", "method ms"] == 4000.0
     assert t.loc["Matching", "µs per row"] == pytest.approx(0.5 / 2000 * 1e6)
+    assert t.loc["SBS", "method peak MB"] == 400.25 and np.isnan(t.loc["Matching", "method peak MB"])
     assert t.loc["Matching", "battery s"] == pytest.approx(4.0) and t.loc["Matching", "battery samples"] == 16
     assert t.loc["Matching", "fairest s"] == 7.0 and t.loc["Matching", "fairest method runs"] == 3
-    assert t.loc["Matching", "peak MB"] == 321.5 and np.isnan(t.loc["SBS", "peak MB"])
+    assert t.loc["Matching", "audit peak MB"] == 400.25 and np.isnan(t.loc["SBS", "audit peak MB"])
     assert np.isnan(t.loc["SBS", "battery s"]) and np.isnan(t.loc["SBS", "fairest s"])
     assert t.loc["Matching", "paper time (T8)"] == "3–10 minutes"
     assert t.loc["Matching", "paper remedy (T8)"] == "Trade-off possible"

@@ -362,7 +362,8 @@ def cost_table(
     audited_meta: Mapping[str, str | Path],
     detect: Mapping[tuple[str, str, int], str | Path] | None = None,
     fairest: Mapping[tuple[str, str], str | Path] | None = None,
-    benchmarks: Mapping[tuple[str, str], list[str | Path]] | None = None,
+    method_benchmarks: Mapping[tuple[str, str], list[str | Path]] | None = None,
+    audit_benchmarks: Mapping[tuple[str, str], list[str | Path]] | None = None,
 ) -> pd.DataFrame:
     """Our measured costs in place of the paper's Table 8 (time) and Table 10 (memory).
 
@@ -375,16 +376,17 @@ def cost_table(
         (``seconds`` and ``n_samples``: the battery on Table 2's samples).
     fairest : mapping (data set, method) -> the fairest stage's JSON, optional
         (``seconds`` of the Table 3 search, ``method_runs``: how often it reran the method).
-    benchmarks : mapping (data set, method) -> Snakemake benchmark TSV paths, optional
-        Files that do not exist are skipped; ``peak MB`` is the largest ``max_rss``.
+    method_benchmarks, audit_benchmarks : mapping (data set, method) -> Snakemake benchmark TSVs
+        Of the job that built the method's ``Q``, and of its audit jobs (detect, fairest).
+        Files that do not exist are skipped; each gives its largest ``max_rss`` (MB).
 
     Returns
     -------
     DataFrame
-        One row per (data set, method): n, d, ``method s``, ``µs per row`` (method seconds
-        per audited individual), the battery's seconds and samples, the fairest search's
-        seconds and method reruns, ``peak MB``, and the paper's Table 8 and Table 10 text
-        for the method (empty where it has none, e.g. SBS).
+        One row per (data set, method): n, d, ``method ms``, ``µs per row`` (method time per
+        audited individual), ``method peak MB``, the battery's seconds and samples, the
+        fairest search's seconds and method reruns, ``audit peak MB``, and the paper's
+        Table 8 and Table 10 text for the method (empty where it has none, e.g. SBS).
     """
     rows = []
     for (ds, method), path in manipulated.items():
@@ -393,7 +395,8 @@ def cost_table(
         n = int(meta["n"])
         seconds = float(summary["seconds"])
         row: dict[str, Any] = {"data set": ds, "method": method, "n": n, "d": int(meta["d"]),
-                               "method s": seconds, "µs per row": 1e6 * seconds / n}
+                               "method ms": 1e3 * seconds, "µs per row": 1e6 * seconds / n}
+        row["method peak MB"] = _benchmark_peak_mb(list((method_benchmarks or {}).get((ds, method), [])))
         runs = [json.loads(Path(p).read_text()) for (d, me, _m), p in (detect or {}).items()
                 if d == ds and me == method]
         row["battery s"] = sum(float(r["seconds"]) for r in runs) if runs else np.nan
@@ -402,7 +405,7 @@ def cost_table(
         f = json.loads(Path(fpath).read_text()) if fpath is not None else None
         row["fairest s"] = float(f["seconds"]) if f else np.nan
         row["fairest method runs"] = int(f.get("method_runs", 0)) if f else 0
-        row["peak MB"] = _benchmark_peak_mb(list((benchmarks or {}).get((ds, method), [])))
+        row["audit peak MB"] = _benchmark_peak_mb(list((audit_benchmarks or {}).get((ds, method), [])))
         for column, quantity in (("paper time (T8)", "time"), ("paper memory (T10)", "memory"),
                                  ("paper remedy (T8)", "time remedy")):
             row[column] = paper_values.lookup(None, method, quantity)

@@ -54,10 +54,11 @@ rule table_cost:
         pairs=[(ds, me) for ds in DATASETS for me in methods_for(ds)],
         detect_index=[(ds, me, m) for ds in DATASETS for me in methods_for(ds) for m in sizes_of(ds)],
         fairest_index=[(ds, me) for ds in DATASETS for me in fairest_methods(ds)],
-        # benchmark files of each method's jobs, read when present (not inputs: no rule makes them)
-        benchmarks=[
-            [f"results/benchmarks/manipulate/{ds}_{me}.tsv"]
-            + [f"results/benchmarks/audit/detect/{ds}_{me}_m{m}.tsv" for m in sizes_of(ds)]
+        # benchmark files, read when present (not inputs: no rule makes them)
+        method_benchmarks=[[f"results/benchmarks/manipulate/{ds}_{me}.tsv"] for ds in DATASETS
+                           for me in methods_for(ds)],
+        audit_benchmarks=[
+            [f"results/benchmarks/audit/detect/{ds}_{me}_m{m}.tsv" for m in sizes_of(ds)]
             + ([f"results/benchmarks/audit/fairest/{ds}_{me}.tsv"] if me in fairest_methods(ds) else [])
             for ds in DATASETS
             for me in methods_for(ds)
