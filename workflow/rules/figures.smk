@@ -1,6 +1,219 @@
-# Figures of the paper (Figs. 4, 7, 8, 9, 11) from cached intermediates (never reruns a method).
+# Figures of the paper (Figs. 4, 7, 8, 9, 11) and the report's environment page.
+# Every figure rule reads cached intermediates only (tables, audit parquet/json): regenerating a
+# figure never reruns a method. The one new computation is Fig. 7's simulated family
+# (rule shift_curve, optional `shift_curve` config block).
+import importlib.metadata
+import platform
+
+SHIFT_CURVE_DEFAULTS = {
+    "label_di": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+    "n_audit": 2000,
+    "n_features": 6,
+    "p_s1": 0.6,
+    "p_y1_s1": 0.4,
+    "model": {},
+}
+
+# What the report's environment page lists (distribution names as pip knows them).
+REPORT_PACKAGES = [
+    "fairwash", "numpy", "scipy", "pandas", "pyarrow", "POT", "torch", "schedulefree", "safetensors",
+    "scikit-learn", "matplotlib", "snakemake", "folktables", "mimesis",
+]
+
+
+def shift_curve_spec():
+    """The `shift_curve` block with defaults filled in, or None when Fig. 7 is not configured."""
+    if "shift_curve" not in config:
+        return None
+    spec = {**SHIFT_CURVE_DEFAULTS, **config["shift_curve"]}
+    spec["methods"] = [m for m in METHOD_NAMES
+                       if m in spec.get("methods", config.get("methods", DEFAULT_METHODS))]
+    return _canonical(spec)
+
+
+def shift_curve_options():
+    """Config-wide method options per method of Fig. 7 (Grad's C0 and the like)."""
+    spec = shift_curve_spec()
+    table = config.get("method_options", {})
+    return _canonical({m: dict(table.get("Grad" if m.startswith("Grad") else m, {})) for m in spec["methods"]})
+
+
+def package_versions():
+    """Versions of the report's packages in the scheduler's environment (a rerun trigger)."""
+    out = {"python": platform.python_version()}
+    for name in REPORT_PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
 
 
 def figure_outputs():
     """Targets of the figure stage (for all_outputs())."""
-    return []
+    out = [f"results/figures/{name}.{ext}" for name in ("fig4_shift_radar", "tradeoff_di_shift")
+           for ext in ("png", "pdf")]
+    out += [f"results/figures/{fig}_{ds}.{ext}" for ds in DATASETS
+            for fig in ("fig9_detection_tries", "fig11_fairest_tries") for ext in ("png", "pdf")]
+    if fig8_datasets():
+        out += ["results/figures/fig8_sample_size.png", "results/figures/fig8_sample_size.pdf"]
+    if shift_curve_spec() is not None:
+        out += ["results/figures/fig7_shift_curve.png", "results/figures/fig7_shift_curve.pdf"]
+    out.append("results/report/environment.html")
+    return out
+
+
+rule figure_shift:
+    # Fig. 4 (radar) and the DI-gain vs W trade-off, from the shift table
+    input:
+        shift="results/tables/shift.csv",
+    output:
+        radar=report("results/figures/fig4_shift_radar.png", caption="../report/fig_shift_radar.rst",
+                     category="Fig. 4: distribution shift"),
+        radar_pdf="results/figures/fig4_shift_radar.pdf",
+        tradeoff=report("results/figures/tradeoff_di_shift.png", caption="../report/fig_tradeoff.rst",
+                        category="Fig. 4: distribution shift"),
+        tradeoff_pdf="results/figures/tradeoff_di_shift.pdf",
+    log:
+        "results/logs/figures/shift.log",
+    params:
+        datasets=DATASETS,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../../scripts/figure_shift.py"
+
+
+rule figure_sample_size:
+    # Fig. 8 from the sample-size study, with the original DI of each data set
+    input:
+        parquets=[f"results/audit/{ds}/sample_size.parquet" for ds in fig8_datasets()],
+        datasets="results/tables/datasets.csv",
+    output:
+        png=report("results/figures/fig8_sample_size.png", caption="../report/fig_sample_size.rst",
+                   category="Fig. 8: sample size"),
+        pdf="results/figures/fig8_sample_size.pdf",
+    log:
+        "results/logs/figures/sample_size.log",
+    params:
+        target=config["target_di"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../../scripts/figure_sample_size.py"
+
+
+rule figure_tries:
+    # Figs. 9 and 11 of one data set: tries against rejection (Table 2 samples) and against
+    # finding the fairest undetected sample (Table 3 search)
+    input:
+        verdicts=lambda wc: [f"results/audit/{wc.ds}/{me}_m{m}.parquet" for me in methods_for(wc.ds)
+                             for m in sizes_of(wc.ds)],
+        fairest=lambda wc: [f"results/audit/{wc.ds}/fairest_{me}.json" for me in fairest_methods(wc.ds)],
+    output:
+        fig9=report("results/figures/fig9_detection_tries_{ds}.png", caption="../report/fig_detection_tries.rst",
+                    category="Fig. 9: tries before acceptance", labels={"data set": "{ds}"}),
+        fig9_pdf="results/figures/fig9_detection_tries_{ds}.pdf",
+        fig11=report("results/figures/fig11_fairest_tries_{ds}.png", caption="../report/fig_fairest_tries.rst",
+                     category="Fig. 11: tries for the fairest sample", labels={"data set": "{ds}"}),
+        fig11_pdf="results/figures/fig11_fairest_tries_{ds}.pdf",
+    log:
+        "results/logs/figures/tries_{ds}.log",
+    params:
+        verdict_keys=lambda wc: [[me, m] for me in methods_for(wc.ds) for m in sizes_of(wc.ds)],
+        fairest_methods=lambda wc: fairest_methods(wc.ds),
+        sizes=lambda wc: sizes_of(wc.ds),
+    wildcard_constraints:
+        ds=_alternation(DATASETS),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../../scripts/figure_tries.py"
+
+
+rule shift_curve:
+    # Fig. 7's compute: simulated data sets at several label DIs, a small MLP each, every method
+    output:
+        parquet="results/shift_curve/shift_curve.parquet",
+        json="results/shift_curve/shift_curve.json",
+    log:
+        "results/logs/shift_curve.log",
+    benchmark:
+        "results/benchmarks/shift_curve.tsv"
+    params:
+        spec=lambda wc: shift_curve_spec(),
+        options=lambda wc: shift_curve_options(),
+        target=config["target_di"],
+        seed=dataset_seed("shift_curve"),
+        progress=progress(),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../../scripts/shift_curve.py"
+
+
+rule figure_shift_curve:
+    input:
+        parquet="results/shift_curve/shift_curve.parquet",
+    output:
+        png=report("results/figures/fig7_shift_curve.png", caption="../report/fig_shift_curve.rst",
+                   category="Fig. 7: simulated data"),
+        pdf="results/figures/fig7_shift_curve.pdf",
+    log:
+        "results/logs/figures/shift_curve.log",
+    params:
+        target=config["target_di"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../../scripts/figure_shift_curve.py"
+
+
+rule report_environment:
+    # the report's page of the configuration and package versions used
+    output:
+        html=report("results/report/environment.html", caption="../report/environment.rst",
+                    category="Environment"),
+    log:
+        "results/logs/report/environment.log",
+    params:
+        config=_canonical(config),
+        packages=REPORT_PACKAGES,
+        versions=package_versions(),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../../scripts/report_environment.py"
+
+
+# Seconds of work each: on a cluster they run beside the scheduler, not in the queue.
+localrules:
+    figure_shift,
+    figure_sample_size,
+    figure_tries,
+    figure_shift_curve,
+    report_environment,
