@@ -44,7 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fairwash.io import atomic_path, to_jsonable
+from fairwash.figures import GROUP_COLOURS, figure_style, save_figure
+from fairwash.io import to_jsonable
 
 __all__ = [
     "DEMO_RULE",
@@ -1078,7 +1079,7 @@ def _draw_approval_curves(
     title: str | None,
 ) -> None:
     """Draw :func:`approval_curves` output on ``ax``: one step curve per twin, boundaries, rule."""
-    colours = ("tab:red", "tab:blue")
+    colours = (GROUP_COLOURS[0], GROUP_COLOURS[1])
     for i, key in enumerate(("s0", "s1")):
         ax.step(curves[feature], curves[f"proba_{key}"], where="post", color=colours[i],
                 label=f"{names[values[i]]} twin", lw=2 - 0.6 * i)
@@ -1104,20 +1105,14 @@ def _draw_approval_curves(
 
 
 def _save_figure(fig: Any, path: str | Path, pdf: bool) -> list[Path]:
-    """Write ``fig`` atomically as PNG at ``path`` (and PDF next to it); close it."""
+    """Write ``fig`` as PNG at ``path`` (and PDF next to it, if ``pdf``) reproducibly; close it."""
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    written = []
-    targets = [(path, "png")] + ([(path.with_suffix(".pdf"), "pdf")] if pdf else [])
     try:
-        for target, fmt in targets:
-            with atomic_path(target) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=150, metadata={"Software": None} if fmt == "png" else None)
-            written.append(target)
+        return save_figure(fig, path, path.with_suffix(".pdf") if pdf else None)
     finally:
         plt.close(fig)
-    return written
 
 
 def plot_approval_curves(
@@ -1157,9 +1152,10 @@ def plot_approval_curves(
         feature_columns=feature_columns, transform=transform, proxies=proxies,
     )
     names = labels or {values[0]: f"{s_column}={values[0]}", values[1]: f"{s_column}={values[1]}"}
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    _draw_approval_curves(ax, curves, feature, names, values, boundary=boundary, unit=unit, title=title)
-    fig.tight_layout()
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+        _draw_approval_curves(ax, curves, feature, names, values, boundary=boundary, unit=unit, title=title)
+        fig.tight_layout()
     return _save_figure(fig, path, pdf)
 
 
@@ -1178,8 +1174,8 @@ def _draw_twin_scatter(
     n = len(pairs)
     style = {
         "none": ("tab:grey", "same decision"),
-        "favours_s1": ("tab:blue", f"flip favouring {names[values[1]]}"),
-        "favours_s0": ("tab:red", f"flip favouring {names[values[0]]}"),
+        "favours_s1": (GROUP_COLOURS[1], f"flip favouring {names[values[1]]}"),
+        "favours_s0": (GROUP_COLOURS[0], f"flip favouring {names[values[0]]}"),
     }
     for kind, (colour, label) in style.items():
         sel = shown[shown["flip"] == kind]
@@ -1239,24 +1235,25 @@ def plot_twin_audit(
     lo, hi = result.ci
     scatter_title = (f"{result.n_pairs:,} twin pairs: flip rate {result.flip_rate:.3f} "
                      f"(95 % CI {lo:.3f}–{hi:.3f})")
-    if curves is not None and feature is not None:
-        fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12.0, 5.0), width_ratios=(1, 1.25))
-        _draw_twin_scatter(ax0, result.pairs, names, values, threshold=threshold, title=scatter_title)
-        bnd = dict(boundary or {})
-        if threshold is not None:
-            bnd.setdefault("threshold", threshold)
-        _draw_approval_curves(ax1, curves, feature, names, values, boundary=bnd, unit=unit,
-                              title=curves_title)
-        ax1.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    else:
-        fig, ax0 = plt.subplots(figsize=(6.4, 5.6))
-        _draw_twin_scatter(ax0, result.pairs, names, values, threshold=threshold, title=scatter_title)
-    if note:
-        ax0.text(0.03, 0.97, note, transform=ax0.transAxes, va="top", ha="left", fontsize="small",
-                 bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "grey", "alpha": 0.9})
-    if suptitle:
-        fig.suptitle(suptitle, fontsize="large")
-    fig.tight_layout()
+    with figure_style():
+        if curves is not None and feature is not None:
+            fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12.0, 5.0), width_ratios=(1, 1.25))
+            _draw_twin_scatter(ax0, result.pairs, names, values, threshold=threshold, title=scatter_title)
+            bnd = dict(boundary or {})
+            if threshold is not None:
+                bnd.setdefault("threshold", threshold)
+            _draw_approval_curves(ax1, curves, feature, names, values, boundary=bnd, unit=unit,
+                                  title=curves_title)
+            ax1.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        else:
+            fig, ax0 = plt.subplots(figsize=(6.4, 5.6))
+            _draw_twin_scatter(ax0, result.pairs, names, values, threshold=threshold, title=scatter_title)
+        if note:
+            ax0.text(0.03, 0.97, note, transform=ax0.transAxes, va="top", ha="left", fontsize="small",
+                     bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "grey", "alpha": 0.9})
+        if suptitle:
+            fig.suptitle(suptitle, fontsize="large")
+        fig.tight_layout()
     return _save_figure(fig, path, pdf)
 
 
