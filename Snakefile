@@ -29,6 +29,7 @@ localrules:
     table_datasets,
     table_shift,
     table_counterfactual,
+    table_cost,
 
 
 rule all:

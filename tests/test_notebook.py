@@ -151,8 +151,6 @@ def test_ci_logs_of_auto_detected_steps_have_no_bars(run):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="progress: true in the config forces the bars of training (model.py) "
-                                       "and of the fairest search (audit.py) even when CI is set; reported")
 def test_ci_logs_have_no_bars_even_when_the_config_asks_for_them(run):
     for log in [*_logs(run, "train_model/*.log"), *_logs(run, f"audit/{DS}/fairest_*.log")]:
         assert not BAR.search(log.read_text(errors="replace")), log

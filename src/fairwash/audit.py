@@ -55,6 +55,7 @@ from fairwash.detect.battery import (
 from fairwash.detect.distances import CELLS
 from fairwash.fairness import disparate_impact
 from fairwash.manipulate import METHODS, Manipulation, apply_prefix, run_method
+from fairwash.progress import progress_bar
 
 __all__ = [
     "COST_ORDER",
@@ -520,11 +521,7 @@ def fairest_undetected_sets(
     open_sets = set(sets)
     runs_before = levels_q.runs
     levels = search_levels(start, step, di0)
-    iterator: Any = levels
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(levels, desc=f"{method} m={m}", leave=False)
+    iterator: Any = progress_bar(levels, progress=progress, desc=f"{method} m={m}", leave=False)
     for level in iterator:
         if not open_sets:
             break

@@ -32,7 +32,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +45,7 @@ from torch import nn
 from fairwash.data.base import AuditData, DataError
 from fairwash.fairness import disparate_impact, positive_rates
 from fairwash.io import atomic_path, atomic_write_json
+from fairwash.progress import show_progress
 
 __all__ = [
     "MLP",
@@ -347,12 +347,6 @@ def _torch_seed(random_state: int | np.random.Generator | None) -> int:
     return int(random_state)
 
 
-def _use_progress(progress: bool | None) -> bool:
-    if progress is not None:
-        return bool(progress)
-    return bool(getattr(sys.stderr, "isatty", lambda: False)()) and not os.environ.get("CI")
-
-
 def _batches(n: int, batch_size: int, perm: torch.Tensor | None = None) -> list[torch.Tensor]:
     """Index batches; a trailing batch of one row is merged into the previous one (BatchNorm
     cannot normalise a single row in training mode)."""
@@ -468,7 +462,7 @@ def train_mlp(
     loss_fn = nn.MSELoss()
 
     bar = None
-    if _use_progress(progress):
+    if show_progress(progress):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=int(epochs) * len(_batches(n, int(batch_size))), desc="train MLP", unit="batch")

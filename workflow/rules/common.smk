@@ -116,6 +116,7 @@ def all_outputs():
         "results/tables/counterfactual.tex",
         *audit_outputs(),
         *figure_outputs(),
+        *TABLE_OUTPUTS,
     ]
 
 

@@ -12,6 +12,8 @@ rule manipulate:
         json="results/manipulated/{ds}/{method}.json",
     log:
         "results/logs/manipulate/{ds}/{method}.log",
+    benchmark:
+        "results/benchmarks/manipulate/{ds}_{method}.tsv"
     params:
         target=config["target_di"],
         source=lambda wc: dataset_spec(wc.ds)["source"],

@@ -24,8 +24,6 @@ by the model (its ``predict`` when it has one).  See ``docs/methods_grad_sbs.md`
 from __future__ import annotations
 
 import math
-import os
-import sys
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -35,6 +33,7 @@ from fairwash.data.base import AuditData
 from fairwash.fairness import disparate_impact, positive_rates
 from fairwash.manipulate.base import Manipulation
 from fairwash.manipulate.targets import target_rates
+from fairwash.progress import show_progress
 
 __all__ = ["grad", "flips_needed", "GradModel"]
 
@@ -160,12 +159,6 @@ class _Grid:
         return np.take_along_axis(self.values64, idx.T, axis=1).T
 
 
-def _show_progress(progress: bool | None) -> bool:
-    if progress is not None:
-        return bool(progress)
-    return bool(getattr(sys.stderr, "isatty", lambda: False)()) and not os.environ.get("CI")
-
-
 # ---------------------------------------------------------------------------- the attack
 def grad(
     data: AuditData,
@@ -273,7 +266,7 @@ def grad(
         moved_rows, z_rows, state = _descend(
             net, X, S, y0, need, lt, dtype, snap=snap, lr=lr, C0=C0, growth=growth,
             min_progress=min_progress, max_outer=int(max_outer), inner_steps=int(inner_steps),
-            progress=_show_progress(progress), method=method,
+            progress=show_progress(progress), method=method,
         )
         X_new = X.copy()
         X_new[moved_rows] = z_rows
