@@ -14,53 +14,44 @@ SHIFT_CURVE_DEFAULTS = {
     "model": {},
 }
 
-# What the report's environment page lists (distribution names as pip knows them).
+# The `shift_curve` block with defaults filled in (None: no Fig. 7), and the config-wide options
+# of its methods (Grad's C0 and the like). Constants, not functions: `snakemake --lint` wants
+# functions in common.smk.
+SHIFT_CURVE = None if "shift_curve" not in config else _canonical({
+    **SHIFT_CURVE_DEFAULTS,
+    **config["shift_curve"],
+    "methods": [m for m in METHOD_NAMES
+                if m in config["shift_curve"].get("methods", config.get("methods", DEFAULT_METHODS))],
+})
+SHIFT_CURVE_OPTIONS = {} if SHIFT_CURVE is None else _canonical({
+    m: dict(config.get("method_options", {}).get("Grad" if m.startswith("Grad") else m, {}))
+    for m in SHIFT_CURVE["methods"]
+})
+
+# What the report's environment page lists (distribution names as pip knows them), and their
+# versions as the Snakemake process sees them (a rerun trigger of report_environment).
 REPORT_PACKAGES = [
     "fairwash", "numpy", "scipy", "pandas", "pyarrow", "POT", "torch", "schedulefree", "safetensors",
     "scikit-learn", "matplotlib", "snakemake", "folktables", "mimesis",
 ]
+_INSTALLED = {d.metadata["Name"].lower().replace("_", "-"): d.version
+              for d in importlib.metadata.distributions() if d.metadata["Name"]}
+PACKAGE_VERSIONS = {"python": platform.python_version(),
+                    **{name: _INSTALLED.get(name.lower()) for name in REPORT_PACKAGES}}
 
-
-def shift_curve_spec():
-    """The `shift_curve` block with defaults filled in, or None when Fig. 7 is not configured."""
-    if "shift_curve" not in config:
-        return None
-    spec = {**SHIFT_CURVE_DEFAULTS, **config["shift_curve"]}
-    spec["methods"] = [m for m in METHOD_NAMES
-                       if m in spec.get("methods", config.get("methods", DEFAULT_METHODS))]
-    return _canonical(spec)
-
-
-def shift_curve_options():
-    """Config-wide method options per method of Fig. 7 (Grad's C0 and the like)."""
-    spec = shift_curve_spec()
-    table = config.get("method_options", {})
-    return _canonical({m: dict(table.get("Grad" if m.startswith("Grad") else m, {})) for m in spec["methods"]})
-
-
-def package_versions():
-    """Versions of the report's packages in the scheduler's environment (a rerun trigger)."""
-    out = {"python": platform.python_version()}
-    for name in REPORT_PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def figure_outputs():
-    """Targets of the figure stage (for all_outputs())."""
-    out = [f"results/figures/{name}.{ext}" for name in ("fig4_shift_radar", "tradeoff_di_shift")
-           for ext in ("png", "pdf")]
-    out += [f"results/figures/{fig}_{ds}.{ext}" for ds in DATASETS
-            for fig in ("fig9_detection_tries", "fig11_fairest_tries") for ext in ("png", "pdf")]
-    if fig8_datasets():
-        out += ["results/figures/fig8_sample_size.png", "results/figures/fig8_sample_size.pdf"]
-    if shift_curve_spec() is not None:
-        out += ["results/figures/fig7_shift_curve.png", "results/figures/fig7_shift_curve.pdf"]
-    out.append("results/report/environment.html")
-    return out
+# Targets of the figure stage, for all_outputs() in common.smk.
+FIGURE_OUTPUTS = [
+    f"results/figures/{name}.{ext}"
+    for name in [
+        "fig4_shift_radar",
+        "tradeoff_di_shift",
+        *[f"{fig}_{ds}" for ds in DATASETS for fig in ("fig9_detection_tries", "fig11_fairest_tries")],
+        *(["fig8_sample_size"] if fig8_datasets() else []),
+        *(["fig7_shift_curve"] if SHIFT_CURVE else []),
+    ]
+    for ext in ("png", "pdf")
+] + ["results/report/environment.html"]
+figure_outputs = lambda: FIGURE_OUTPUTS  # the name common.smk's all_outputs() calls
 
 
 rule figure_shift:
@@ -119,10 +110,12 @@ rule figure_tries:
                              for m in sizes_of(wc.ds)],
         fairest=lambda wc: [f"results/audit/{wc.ds}/fairest_{me}.json" for me in fairest_methods(wc.ds)],
     output:
-        fig9=report("results/figures/fig9_detection_tries_{ds}.png", caption="../report/fig_detection_tries.rst",
+        fig9=report("results/figures/fig9_detection_tries_{ds}.png",
+                    caption="../report/fig_detection_tries.rst",
                     category="Fig. 9: tries before acceptance", labels={"data set": "{ds}"}),
         fig9_pdf="results/figures/fig9_detection_tries_{ds}.pdf",
-        fig11=report("results/figures/fig11_fairest_tries_{ds}.png", caption="../report/fig_fairest_tries.rst",
+        fig11=report("results/figures/fig11_fairest_tries_{ds}.png",
+                     caption="../report/fig_fairest_tries.rst",
                      category="Fig. 11: tries for the fairest sample", labels={"data set": "{ds}"}),
         fig11_pdf="results/figures/fig11_fairest_tries_{ds}.pdf",
     log:
@@ -153,8 +146,8 @@ rule shift_curve:
     benchmark:
         "results/benchmarks/shift_curve.tsv"
     params:
-        spec=lambda wc: shift_curve_spec(),
-        options=lambda wc: shift_curve_options(),
+        spec=SHIFT_CURVE,
+        options=SHIFT_CURVE_OPTIONS,
         target=config["target_di"],
         seed=dataset_seed("shift_curve"),
         progress=progress(),
@@ -199,7 +192,7 @@ rule report_environment:
     params:
         config=_canonical(config),
         packages=REPORT_PACKAGES,
-        versions=package_versions(),
+        versions=PACKAGE_VERSIONS,
     threads: 1
     resources:
         mem_mb=500,
