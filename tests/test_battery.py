@@ -261,3 +261,26 @@ def test_ks_reference_calibration(full):
     assert run_battery(None, s, th, context=kctx, tests=("KS",))["KS"].rejected
     with pytest.raises(ValueError, match="settings"):
         run_battery(None, s, th, context=BatteryContext.prepare(full), tests=("KS",))
+
+
+def test_code_mode_thresholds_regenerate_the_same_samples(full, ctx, thresholds):
+    """The code's mode: mean + 1.96 std of the first 30 draws; KL in the authors' form on the same samples."""
+    from fairwash.detect.battery import code_mode_thresholds
+    from fairwash.detect.distances import kl_discrete
+
+    code = code_mode_thresholds(full, thresholds, n_draws=30)
+    w = thresholds.draws["W_A"][:30]
+    assert code["W_A"] == pytest.approx(w.mean() + 1.959963984540054 * w.std(), rel=1e-12)
+    # brute force: regenerate draw i with its own stream, KL_A in the authors' form
+    kl = []
+    for i in range(30):
+        rng = np.random.default_rng(np.random.SeedSequence(1, spawn_key=(i,)))
+        s = full[rng.choice(len(full), M, replace=False)]
+        assert kl_discrete(s, full) == pytest.approx(thresholds.draws["KL_A"][i], rel=1e-12)
+        kl.append(kl_discrete(s, full, form="authors"))
+    kl = np.asarray(kl)
+    assert code["KL_A"] == pytest.approx(kl.mean() + 1.959963984540054 * kl.std(), rel=1e-12)
+    with pytest.raises(ValueError, match="n_draws"):
+        code_mode_thresholds(full, thresholds, n_draws=10_000)
+    with pytest.raises(ValueError, match="fingerprint"):
+        code_mode_thresholds(_discrete_full(N, 5), thresholds)

@@ -294,11 +294,15 @@ def thresholds_table(
     *,
     specs: Mapping[str, Mapping[str, Any]],
     authors_thresholds: Mapping[str, Mapping[int, Mapping[str, float]]] | None = None,
+    code_mode: Mapping[tuple[str, int], Mapping[str, float]] | None = None,
 ) -> pd.DataFrame:
     """Our reference thresholds per (data set, m, test), beside the authors' ones when known.
 
     ``authors`` (``dic_threshold.json``: mean + 1.96 std over 30 draws, their KL form) and
-    ``ours / authors`` are filled for ``source: authors`` data sets.
+    ``ours / authors`` are filled for ``source: authors`` data sets; ``code mode`` is our
+    threshold by the authors' rule on the first 30 of our draws, KL in their form
+    (:func:`fairwash.detect.battery.code_mode_thresholds`), and ``code mode / authors``
+    the like-for-like ratio.
     """
     rows = []
     for (ds, m), path in references.items():
@@ -308,13 +312,17 @@ def thresholds_table(
         if authors_thresholds is not None and spec.get("source") == "authors":
             by_m = authors_thresholds.get(str(spec.get("params", {}).get("dataset", "")), {})
             theirs = by_m.get(int(m), {})
+        code = (code_mode or {}).get((ds, int(m)), {})
         for test, thr in ref["thresholds"].items():
             draws = np.asarray(ref["draws"][test], dtype=float)
             a = theirs.get(test, np.nan)
+            c = code.get(test, np.nan)
+            ok = np.isfinite(a) and a != 0
             rows.append({"data set": ds, "m": int(m), "test": test, "threshold": thr,
                          "draws median": float(np.median(draws)), "draws": len(draws), "rule": ref["rule"],
                          "W_A": ref["config"].get("w_a", {}).get("method", "exact"),
-                         "authors": a, "ours / authors": thr / a if np.isfinite(a) and a else np.nan})
+                         "authors": a, "ours / authors": thr / a if ok else np.nan,
+                         "code mode": c, "code mode / authors": c / a if ok else np.nan})
     return pd.DataFrame(rows)
 
 

@@ -64,6 +64,7 @@ __all__ = [
     "run_battery",
     "check_thresholds",
     "context_for_thresholds",
+    "code_mode_thresholds",
 ]
 
 #: The seven tests of Tables 2 and 3.
@@ -719,3 +720,43 @@ def _context_kwargs(thresholds: ReferenceThresholds) -> dict[str, Any]:
         "ks_method": cfg.get("ks_method", "auto"),
         "ks_calibration": cfg.get("ks_calibration", "scipy"),
     }
+
+
+def code_mode_thresholds(full, reference: ReferenceThresholds, *, n_draws: int = 30) -> dict[str, float]:
+    r"""The thresholds the authors' code would set, from the first draws of ``reference``.
+
+    The authors' code (``dic_threshold.json``) uses mean + 1.96 std over 30 honest draws
+    and its own KL form (:func:`fairwash.detect.distances.kl_discrete`, ``form="authors"``).
+    Draw ``i`` of ``reference`` is a fixed sample (its own seed stream), so the first
+    ``n_draws`` samples are regenerated exactly: the W and MMD statistics are read from
+    the stored draws, the KL statistics recomputed on the same samples in the authors'
+    form. Nothing here solves a transport problem.
+
+    Parameters
+    ----------
+    full : ndarray, shape (n, d + 2)
+        The full data ``reference`` was computed on (fingerprint checked).
+    reference : ReferenceThresholds
+        Computed with an int ``random_state`` and at least ``n_draws`` draws.
+    n_draws : int
+        The code's 30 by default.
+
+    Returns
+    -------
+    dict[str, float]
+        Test -> threshold, for every calibrated test of ``reference``.
+    """
+    seed = reference.config.get("random_state")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"reference needs an int random_state to regenerate its draws, got {seed!r}")
+    if not 2 <= n_draws <= reference.n_draws:
+        raise ValueError(f"n_draws must be in [2, {reference.n_draws}] (the reference's), got {n_draws}")
+    ctx = BatteryContext.prepare(full, **(_context_kwargs(reference) | {"kl_form": "authors"}))
+    if ctx.fingerprint != reference.fingerprint:
+        raise ValueError("reference was computed on other full data (fingerprint mismatch)")
+    draws = {t: np.asarray(v[:n_draws]) for t, v in reference.draws.items()}
+    kl_tests = [t for t in ("KL_A", "KL_P") if t in draws]
+    if kl_tests and reference.config.get("kl_form") != "authors":
+        draws |= reference_draws(ctx, reference.m, tests=kl_tests, n_draws=n_draws, random_state=seed)
+    return {t: _threshold(v, reference.level, "mean_std") for t, v in draws.items()}
+

@@ -44,6 +44,7 @@ __all__ = [
     "fairest_stage",
     "sample_size_stage",
     "plot_sample_size",
+    "code_mode_for",
 ]
 
 
@@ -261,6 +262,17 @@ def authors_highest_di(authors_dir: str | Path | None) -> dict[str, dict[int, fl
 
         print(f"authors' Highest_DI.npy unavailable: {exc}", file=sys.stderr)
         return None
+
+
+def code_mode_for(
+    reference_json: str | Path, audited_parquet: str | Path, n_draws: int = 30
+) -> dict[str, float]:
+    """The authors' code's thresholds (mean + 1.96 std of 30 draws, their KL form) from a cached reference."""
+    from fairwash.detect.battery import code_mode_thresholds
+
+    ref = load_thresholds(reference_json)
+    full = AuditData.load(audited_parquet).joint()
+    return code_mode_thresholds(full, ref, n_draws=min(n_draws, ref.n_draws))
 
 
 def authors_thresholds(authors_dir: str | Path | None) -> dict[str, dict[int, dict[str, float]]] | None:
