@@ -6,7 +6,7 @@ import importlib.metadata
 import platform
 
 SHIFT_CURVE_DEFAULTS = {
-    "label_di": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+    "label_di": [0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75],
     "n_audit": 2000,
     "n_features": 6,
     "p_s1": 0.6,

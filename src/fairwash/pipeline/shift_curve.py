@@ -32,7 +32,7 @@ from fairwash.io import atomic_write_json, atomic_write_parquet
 __all__ = ["simulated_audit", "shift_curve", "shift_curve_stage"]
 
 #: Model settings of the family's small audited MLPs (overridden by the config's ``model``).
-MODEL_DEFAULTS: dict[str, Any] = {"width": 32, "n_blocks": 1, "epochs": 3, "batch_size": 512, "lr": 1e-3,
+MODEL_DEFAULTS: dict[str, Any] = {"width": 32, "n_blocks": 1, "epochs": 3, "batch_size": 256, "lr": 0.01,
                                   "test_size": 0.2}
 
 
