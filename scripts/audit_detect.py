@@ -1,21 +1,18 @@
-"""Rule detect: the battery on repeated samples from one manipulated distribution (Table 2)."""
+"""Rules detect_<ds>_m<m>: the battery on repeated samples from every manipulation (Table 2)."""
 
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from fairwash.pipeline.audit import detect_stage
+from fairwash.pipeline.audit import detect_stages
 
-summary = detect_stage(
-    audited_parquet=snakemake.input.audited,
-    manipulated_parquet=snakemake.input.manipulated,
-    manipulated_json=snakemake.input.summary,
-    reference_json=snakemake.input.reference,
-    m=int(snakemake.wildcards.m),
-    n_samples=snakemake.params.n_samples,
-    target=snakemake.params.target,
-    seed=snakemake.params.seed,
-    out_parquet=snakemake.output.parquet,
-    out_json=snakemake.output.json,
-)
-print(summary, file=sys.stderr)
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
+jobs = [
+    {"manipulated_parquet": mp, "manipulated_json": mj, "seed": seed, "out_parquet": op, "out_json": oj}
+    for mp, mj, seed, op, oj in zip(
+        inp.manipulated, inp.summaries, p.seeds, out.parquets, out.jsons, strict=True
+    )
+]
+for summary in detect_stages(audited_parquet=inp.audited, reference_json=inp.reference, m=p.m,
+                             n_samples=p.n_samples, target=p.target, jobs=jobs):
+    print(summary, file=sys.stderr)

@@ -34,35 +34,40 @@ rule reference:
         "../../scripts/audit_reference.py"
 
 
-rule detect:
-    input:
-        audited="results/audited/{ds}.parquet",
-        manipulated="results/manipulated/{ds}/{method}.parquet",
-        summary="results/manipulated/{ds}/{method}.json",
-        reference="results/audit/{ds}/reference_m{m}.json",
-    output:
-        parquet="results/audit/{ds}/{method}_m{m}.parquet",
-        json="results/audit/{ds}/{method}_m{m}.json",
-    log:
-        "results/logs/audit/{ds}/{method}_m{m}.log",
-    benchmark:
-        "results/benchmarks/audit/detect/{ds}_{method}_m{m}.tsv"
-    params:
-        n_samples=lambda wc: battery(wc.ds, "n_samples"),
-        target=config["target_di"],
-        seed=lambda wc: audit_seed(wc.ds, "detect", wc.method, wc.m),
-    wildcard_constraints:
-        ds=_alternation(DATASETS),
-        method=_alternation(METHOD_NAMES),
-        m=r"\d+",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=120,
-    conda:
-        ENV
-    script:
-        "../../scripts/audit_detect.py"
+# Table 2: one job per (data set, m) runs the battery on the samples of every method: the
+# audited set, the thresholds and the battery's set-up are loaded once (a job per method
+# spent more time starting than sampling). The outputs stay one pair per method.
+for _ds in DATASETS:
+    for _m in sizes_of(_ds):
+
+        rule:
+            name:
+                f"detect_{_ds}_m{_m}"
+            input:
+                audited=f"results/audited/{_ds}.parquet",
+                manipulated=[f"results/manipulated/{_ds}/{me}.parquet" for me in methods_for(_ds)],
+                summaries=[f"results/manipulated/{_ds}/{me}.json" for me in methods_for(_ds)],
+                reference=f"results/audit/{_ds}/reference_m{_m}.json",
+            output:
+                parquets=[f"results/audit/{_ds}/{me}_m{_m}.parquet" for me in methods_for(_ds)],
+                jsons=[f"results/audit/{_ds}/{me}_m{_m}.json" for me in methods_for(_ds)],
+            log:
+                f"results/logs/audit/{_ds}/detect_m{_m}.log",
+            benchmark:
+                f"results/benchmarks/audit/detect/{_ds}_m{_m}.tsv"
+            params:
+                m=_m,
+                n_samples=battery(_ds, "n_samples"),
+                target=config["target_di"],
+                seeds=[audit_seed(_ds, "detect", me, _m) for me in methods_for(_ds)],
+            threads: 1
+            resources:
+                mem_mb=4000,
+                runtime=600,
+            conda:
+                ENV
+            script:
+                "../../scripts/audit_detect.py"
 
 
 rule fairest:

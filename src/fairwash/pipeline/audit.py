@@ -41,6 +41,7 @@ __all__ = [
     "reference_stage",
     "load_thresholds",
     "detect_stage",
+    "detect_stages",
     "fairest_stage",
     "sample_size_stage",
     "plot_sample_size",
@@ -112,31 +113,66 @@ def detect_stage(
     tests: Sequence[str] = TESTS,
 ) -> dict[str, Any]:
     """Battery on repeated samples from one manipulated distribution (Table 2)."""
+    job = {"manipulated_parquet": manipulated_parquet, "manipulated_json": manipulated_json, "seed": seed,
+           "out_parquet": out_parquet, "out_json": out_json}
+    return detect_stages(audited_parquet=audited_parquet, reference_json=reference_json, m=m,
+                         n_samples=n_samples, target=target, jobs=[job], tests=tests)[0]
+
+
+def detect_stages(
+    *,
+    audited_parquet: str | Path,
+    reference_json: str | Path,
+    m: int,
+    n_samples: int,
+    target: float,
+    jobs: Sequence[Mapping[str, Any]],
+    tests: Sequence[str] = TESTS,
+) -> list[dict[str, Any]]:
+    """Table 2 for several manipulations of one audited set at one size, sharing one context.
+
+    Parameters
+    ----------
+    jobs : sequence of mappings
+        One per manipulation: ``manipulated_parquet``, ``manipulated_json``, ``seed``,
+        ``out_parquet``, ``out_json``. Each writes its own outputs (atomically) as soon as
+        it is done; the audited set, the thresholds and the battery's set-up (row index,
+        MMD self term) are loaded once for all.
+
+    Returns
+    -------
+    list of dict
+        The summary written to each ``out_json``.
+    """
     data = AuditData.load(audited_parquet)
-    man = load_manipulation(manipulated_parquet, manipulated_json)
-    info = json.loads(Path(manipulated_json).read_text())
     thr = load_thresholds(reference_json)
-    started = time.perf_counter()
     ctx = context_for(data.joint(), thr)
-    error = info.get("error")
-    if int(np.count_nonzero(man.weights > 0)) < int(m):
-        error = f"Q has {int(np.count_nonzero(man.weights > 0))} support points, fewer than m = {m}"
-        frame = pd.DataFrame({"sample": [], "di": [], "compliant": [], "passed": []})
-        for t in tests:
-            frame[f"{t}_stat"], frame[f"{t}_p"], frame[f"{t}_rejected"] = [], [], []
-        frame = frame.astype({"compliant": bool, "passed": bool} | {f"{t}_rejected": bool for t in tests})
-    else:
-        frame = detection(None, man, int(m), thr, n_samples=int(n_samples), tests=tests, target=float(target),
-                          random_state=int(seed), context=ctx)
-    summary = detection_summary(frame, tests) | {
-        "dataset": data.name, "method": info["method"], "m": int(m), "target": float(target),
-        "di_q": float(man.di), "error": error,
-        "reached": bool(info.get("reached", False)) and error == info.get("error"),
-        "tests": list(tests), "seconds": time.perf_counter() - started,
-    }
-    atomic_write_parquet(frame, out_parquet)
-    atomic_write_json(_clean(summary), out_json)
-    return summary
+    summaries = []
+    for job in jobs:
+        started = time.perf_counter()
+        man = load_manipulation(job["manipulated_parquet"], job["manipulated_json"])
+        info = json.loads(Path(job["manipulated_json"]).read_text())
+        error = info.get("error")
+        support = int(np.count_nonzero(man.weights > 0))
+        if support < int(m):
+            error = f"Q has {support} support points, fewer than m = {m}"
+            frame = pd.DataFrame({"sample": [], "di": [], "compliant": [], "passed": []})
+            for t in tests:
+                frame[f"{t}_stat"], frame[f"{t}_p"], frame[f"{t}_rejected"] = [], [], []
+            frame = frame.astype({"compliant": bool, "passed": bool} | {f"{t}_rejected": bool for t in tests})
+        else:
+            frame = detection(None, man, int(m), thr, n_samples=int(n_samples), tests=tests,
+                              target=float(target), random_state=int(job["seed"]), context=ctx)
+        summary = detection_summary(frame, tests) | {
+            "dataset": data.name, "method": info["method"], "m": int(m), "target": float(target),
+            "di_q": float(man.di), "error": error,
+            "reached": bool(info.get("reached", False)) and error == info.get("error"),
+            "tests": list(tests), "seconds": time.perf_counter() - started,
+        }
+        atomic_write_parquet(frame, job["out_parquet"])
+        atomic_write_json(_clean(summary), job["out_json"])
+        summaries.append(summary)
+    return summaries
 
 
 # ----------------------------------------------------------------------------- Tables 3, 15
