@@ -17,7 +17,6 @@ from fairwash.pipeline.audit import (
     detect_stage,
     fairest_stage,
     load_thresholds,
-    plot_sample_size,
     reference_stage,
     sample_size_stage,
 )
@@ -108,7 +107,7 @@ def test_detect_fairest_and_tables(staged):
     assert "–" in (d / "t3.md").read_text() or t3["fairest DI"].notna().all()
 
 
-def test_sample_size_stage_and_figure(staged):
+def test_sample_size_stage(staged):
     d = staged["dir"]
     out = sample_size_stage(audited_parquet=staged["audited"], methods=["Matching"], fractions=[0.1, 0.2],
                             reference_jsons={40: staged["ref40"], 80: staged["ref80"]}, model=None,
@@ -116,8 +115,7 @@ def test_sample_size_stage_and_figure(staged):
                             out_parquet=d / "ss.parquet", out_json=d / "ss.json")
     assert out["status"] in ("found", "all_safe", "none_safe") and out["message"]
     study = pd.read_parquet(d / "ss.parquet")
-    plot_sample_size(study, target=0.8, png=d / "ss.png", pdf=d / "ss.pdf")
-    assert (d / "ss.png").read_bytes()[:4] == b"\x89PNG" and (d / "ss.pdf").stat().st_size > 1000
+    assert set(study["method"]) == {"Matching"} and len(study) >= 2
 
 
 def test_paper_names_and_values():
@@ -139,7 +137,7 @@ def test_tiny_config_pipeline_produces_the_tables(tmp_path, repo):
     targets = ["results/tables/detection.csv", "results/tables/fairest.csv",
                "results/tables/fairest_no_mmd.csv", "results/tables/reference_thresholds.csv",
                "results/tables/sample_size.csv",
-               "results/figures/sample_size.png"]
+               "results/figures/fig8_sample_size.png"]
     cmd = [str(snakemake), "-s", str(repo / "Snakefile"), "-d", str(tmp_path), "--configfile",
            str(repo / "tests/config/tiny.yaml"), "--cores", "2", "all", *targets]
     proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=1500)
@@ -149,4 +147,4 @@ def test_tiny_config_pipeline_produces_the_tables(tmp_path, repo):
     t2 = pd.read_csv(tmp_path / "results/tables/detection.csv")
     assert len(t2) == 2 * 2 * t2["method"].nunique()
     assert (tmp_path / "results/tables/fairest_no_mmd.md").exists()
-    assert (tmp_path / "results/figures/sample_size.png").stat().st_size > 1000
+    assert (tmp_path / "results/figures/fig8_sample_size.png").stat().st_size > 1000

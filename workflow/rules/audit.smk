@@ -231,9 +231,6 @@ rule table_sample_size:
                    category="Fig. 8: sample size"),
         md="results/tables/sample_size.md",
         tex="results/tables/sample_size.tex",
-        png=report("results/figures/sample_size.png", caption="../report/sample_size.rst",
-                   category="Fig. 8: sample size"),
-        pdf="results/figures/sample_size.pdf",
     log:
         "results/logs/tables/sample_size.log",
     params:

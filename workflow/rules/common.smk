@@ -115,7 +115,7 @@ def all_outputs():
         "results/tables/counterfactual.md",
         "results/tables/counterfactual.tex",
         *audit_outputs(),
-        *figure_outputs(),
+        *FIGURE_OUTPUTS,
         *TABLE_OUTPUTS,
     ]
 
@@ -206,7 +206,6 @@ def audit_outputs():
            for ext in ("csv", "md", "tex")]
     if fig8_datasets():
         out += [f"results/tables/sample_size.{ext}" for ext in ("csv", "md", "tex")]
-        out += ["results/figures/sample_size.png", "results/figures/sample_size.pdf"]
     return out
 
 

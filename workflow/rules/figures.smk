@@ -51,7 +51,6 @@ FIGURE_OUTPUTS = [
     ]
     for ext in ("png", "pdf")
 ] + ["results/report/environment.html"]
-figure_outputs = lambda: FIGURE_OUTPUTS  # the name common.smk's all_outputs() calls
 
 
 rule figure_shift:

@@ -34,7 +34,7 @@ from fairwash.detect.battery import (
     WassersteinConfig,
     reference_thresholds,
 )
-from fairwash.io import atomic_path, atomic_write_json, atomic_write_parquet
+from fairwash.io import atomic_write_json, atomic_write_parquet
 from fairwash.pipeline.manipulate import load_manipulation
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "detect_stages",
     "fairest_stage",
     "sample_size_stage",
-    "plot_sample_size",
     "code_mode_for",
 ]
 
@@ -254,36 +253,6 @@ def sample_size_stage(
            "message": safe.message, "seconds": time.perf_counter() - started}
     atomic_write_json(_clean(out), out_json)
     return out
-
-
-def plot_sample_size(study: pd.DataFrame, *, target: float, png: str | Path, pdf: str | Path | None = None,
-                     title: str | None = None) -> None:
-    """Fig. 8: fairest undetected DI against the sample fraction, one line per method."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    datasets = list(dict.fromkeys(study["dataset"])) if "dataset" in study else [None]
-    fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
-    for ax, ds in zip(axes[0], datasets, strict=True):
-        part = study if ds is None else study[study["dataset"] == ds]
-        for method, g in part.groupby("method", sort=False):
-            g = g.sort_values("fraction")
-            ax.plot(100 * g["fraction"], g["fairest_di"], marker="o", label=str(method))
-        ax.axhline(target, color="k", ls="--", lw=1, label=f"DI = {target}")
-        ax.set_xlabel("audit sample size (% of the audited set)")
-        ax.set_ylabel("fairest undetected DI")
-        ax.set_ylim(0, 1.05)
-        ax.grid(alpha=0.3)
-        ax.set_title(title or f"{ds or 'audited set'}: highest DI passing the battery")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    for path in (png, pdf):
-        if path is not None:
-            with atomic_path(path) as tmp:
-                fig.savefig(tmp, format=Path(path).suffix.lstrip("."), dpi=150)
-    plt.close(fig)
 
 
 # ----------------------------------------------------------------------------- the authors' results
