@@ -346,13 +346,26 @@ def test_fit_audited_model_n_audit_too_large():
         fit_audited_model(no_y, n_audit=1)
 
 
-def test_progress_bar_only_when_asked(monkeypatch, capsys):
+def test_progress_bar_only_in_a_terminal(monkeypatch):
+    """A bar in a terminal; none in a log, on CI, or when switched off (fairwash.progress)."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
     X, y = _separable(300)
-    train_mlp(X, y, epochs=1, width=8, batch_size=100, progress=True)
-    assert "train MLP" in capsys.readouterr().err
+    monkeypatch.delenv("CI", raising=False)
+    for stream, progress, shown in ((Terminal(), True, True), (Terminal(), None, True),
+                                    (Terminal(), False, False), (io.StringIO(), True, False)):
+        monkeypatch.setattr("sys.stderr", stream)
+        train_mlp(X, y, epochs=1, width=8, batch_size=100, progress=progress)
+        assert ("train MLP" in stream.getvalue()) is shown, (type(stream).__name__, progress)
     monkeypatch.setenv("CI", "1")
-    train_mlp(X, y, epochs=1, width=8, batch_size=100, progress=None)
-    assert capsys.readouterr().err == ""
+    term = Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    train_mlp(X, y, epochs=1, width=8, batch_size=100, progress=True)
+    assert term.getvalue() == ""
 
 
 def test_state_dict_bytes_load_via_buffer():
