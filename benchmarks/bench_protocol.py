@@ -100,9 +100,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("results", type=Path)
     ap.add_argument("--label", default="")
+    ap.add_argument("--dataset", action="append", help="only these data sets (repeatable)")
     ap.add_argument("--append", action="store_true")
     args = ap.parse_args()
     table, per_sample = summarise(args.results)
+    if args.dataset:
+        table = table[table["data set"].isin(args.dataset)]
+        per_sample = per_sample[per_sample["data set"].isin(args.dataset)] if not per_sample.empty else per_sample
     total = table["protocol s (1 core)"].sum()
     parts = [
         "## Whole protocol per data set (`benchmarks/bench_protocol.py`)"
