@@ -106,7 +106,8 @@ def main() -> None:
     table, per_sample = summarise(args.results)
     if args.dataset:
         table = table[table["data set"].isin(args.dataset)]
-        per_sample = per_sample[per_sample["data set"].isin(args.dataset)] if not per_sample.empty else per_sample
+        if not per_sample.empty:
+            per_sample = per_sample[per_sample["data set"].isin(args.dataset)]
     total = table["protocol s (1 core)"].sum()
     parts = [
         "## Whole protocol per data set (`benchmarks/bench_protocol.py`)"
