@@ -32,6 +32,22 @@ def test_shipped_configs_validate(name):
     jsonschema.validate(yaml.safe_load((REPO / "config" / name).read_text()), schema)
 
 
+def test_code_mode_overlay_changes_only_the_threshold_rule():
+    """config/paper_code_mode.yaml on top of paper.yaml (Snakemake's merge of two config files)."""
+    from snakemake.utils import update_config
+
+    schema = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
+    paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    merged = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    update_config(merged, yaml.safe_load((REPO / "config" / "paper_code_mode.yaml").read_text()))
+    jsonschema.validate(merged, schema)
+    assert merged["battery"]["n_draws"] == 30 and merged["battery"]["rule"] == "mean_std"
+    assert "Grad_p" not in merged["battery"]["fairest_methods"]
+    kept = {k: v for k, v in merged["battery"].items() if k not in ("n_draws", "rule", "fairest_methods")}
+    assert kept == {k: v for k, v in paper["battery"].items() if k not in ("n_draws", "rule")}
+    assert merged["datasets"] == paper["datasets"]
+
+
 def test_default_config_is_offline():
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     assert {d["source"] for d in cfg["datasets"].values()} <= {"adult", "simulated", "loan"}
