@@ -21,7 +21,6 @@ from fairwash.audit import (
     _Counters,
     _LazyBattery,
     cell_di_cap,
-    context_for,
     detection,
     detection_summary,
     draw_samples,
@@ -33,7 +32,14 @@ from fairwash.audit import (
     smallest_safe_fraction,
 )
 from fairwash.data.base import AuditData
-from fairwash.detect.battery import NO_MMD, TESTS, BatteryContext, reference_thresholds, run_battery
+from fairwash.detect.battery import (
+    NO_MMD,
+    TESTS,
+    BatteryContext,
+    context_for_thresholds,
+    reference_thresholds,
+    run_battery,
+)
 from fairwash.fairness import disparate_impact
 from fairwash.manipulate import Manipulation, run_method
 
@@ -313,7 +319,7 @@ def test_fairest_validates_thresholds(data, ctx, thr):
 
 def test_context_for_rebuilds_the_settings(data, thr):
     want = {k: v for k, v in thr.config.items() if k != "random_state"}
-    assert context_for(data.joint(), thr).config() == want
+    assert context_for_thresholds(data.joint(), thr).config() == want
 
 
 # ----------------------------------------------------------------------------- Fig. 8

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fairwash import paper_values
 from fairwash.data.base import AuditData
 from fairwash.pipeline.audit import (
     detect_stage,
@@ -22,7 +23,6 @@ from fairwash.pipeline.audit import (
 )
 from fairwash.pipeline.manipulate import manipulate_stage
 from fairwash.tables import (
-    PAPER_TABLE3,
     detection_table,
     fairest_table,
     paper_name,
@@ -125,7 +125,8 @@ def test_paper_names_and_values():
     assert paper_name({"source": "simulated"}) is None
     assert size_percent(500, 5000) == 10 and size_percent(4000, 20000) == 20
     assert size_percent(300, 5000) is None
-    assert PAPER_TABLE3[("ADULT", 10)]["Matching"] == "0.54" and PAPER_TABLE3[("PUC", 20)]["Grad_p"] == "–"
+    assert paper_values.lookup("ADULT", "Matching", "fairest@10") == "0.54"
+    assert paper_values.lookup("PUC", "Grad_p", "fairest@20") == "–"
 
 
 @pytest.mark.slow

@@ -60,7 +60,6 @@ from fairwash.progress import progress_bar
 __all__ = [
     "COST_ORDER",
     "CELL_TESTS",
-    "context_for",
     "sample_di",
     "draw_samples",
     "detection",
@@ -88,17 +87,6 @@ _CAP_MAX = 20_000_000
 
 
 # ----------------------------------------------------------------------------- helpers
-def context_for(full, thresholds: ReferenceThresholds) -> BatteryContext:
-    """A :class:`BatteryContext` on ``full`` with the statistic settings of ``thresholds``."""
-    return context_for_thresholds(full, thresholds)
-
-
-def _check_context(ctx: BatteryContext, thresholds: ReferenceThresholds, tests: Sequence[str],
-                   m: int) -> None:
-    """The checks of :func:`run_battery`, done once for a whole search."""
-    check_thresholds(ctx, thresholds, tests, m)
-
-
 def _stream(random_state: int | np.random.Generator, key: tuple[int, ...]) -> np.random.Generator:
     if isinstance(random_state, np.random.Generator):
         return random_state
@@ -251,9 +239,9 @@ def detection(
         One row per sample: ``sample``, ``di`` (nan if undefined), ``compliant``, and per
         test ``{t}_stat``, ``{t}_p``, ``{t}_rejected``; ``passed`` (no test rejects).
     """
-    ctx = context if context is not None else context_for(full_rows, thresholds)
+    ctx = context if context is not None else context_for_thresholds(full_rows, thresholds)
     tests = tuple(tests)
-    _check_context(ctx, thresholds, tests, m)
+    check_thresholds(ctx, thresholds, tests, m)
     idx = draw_samples(manipulation, m, n_samples, random_state, key=(int(m),))
     dis = sample_di(manipulation.S, manipulation.Y_hat, idx)
     rows = manipulation.joint()
@@ -501,10 +489,10 @@ def fairest_undetected_sets(
     """
     started = time.perf_counter()
     full = data.joint()
-    ctx = context if context is not None else context_for(full, thresholds)
+    ctx = context if context is not None else context_for_thresholds(full, thresholds)
     sets = {name: tuple(t) for name, t in test_sets.items()}
     for t in sets.values():
-        _check_context(ctx, thresholds, t, m)
+        check_thresholds(ctx, thresholds, t, m)
     levels_q = levels_cache
     if levels_q is None:
         levels_q = ManipulationLevels(data, method, model=model, options=options, random_state=random_state,
@@ -676,7 +664,7 @@ def sample_size_study(
         for f, m in zip(fractions, ms, strict=True):
             thr = get(m)
             if ctx is None:
-                ctx = context_for(data.joint(), thr)
+                ctx = context_for_thresholds(data.joint(), thr)
             r = fairest_undetected_sets(data, method, m, thr, test_sets={"tests": tuple(tests)}, start=start,
                                         step=step, n_samples=n_samples, random_state=random_state,
                                         context=ctx, levels_cache=cache, progress=progress)["tests"]

@@ -245,6 +245,15 @@ def _grid(n: int, max_cols: int) -> tuple[int, int]:
     return math.ceil(n / ncols), ncols
 
 
+def _panels(axes: Any, names: Sequence[str]) -> Iterator[tuple[Any, str]]:
+    """One (axis, data set) pair per name; the grid's spare axes are hidden."""
+    for i, ax in enumerate(axes.flat):
+        if i >= len(names):
+            ax.set_visible(False)
+        else:
+            yield ax, names[i]
+
+
 def plot_shift_radar(shift: pd.DataFrame, *, datasets: Sequence[str] | None = None,
                      max_cols: int = 4) -> Any:
     """Fig. 4: the distribution shift of each method, one radar chart per data set.
@@ -281,11 +290,7 @@ def plot_shift_radar(shift: pd.DataFrame, *, datasets: Sequence[str] | None = No
         fig, axes = new_figure(nrows, ncols, figsize=(width, 3.5 * nrows + 1.6),
                                subplot_kw={"projection": "polar"})
         methods_seen: list[str] = []
-        for i, ax in enumerate(axes.flat):
-            if i >= len(names):
-                ax.set_visible(False)
-                continue
-            ds = names[i]
+        for ax, ds in _panels(axes, names):
             part = shift[shift["data set"] == ds]
             values = np.column_stack([_shift_column(part, c).to_numpy(np.float64) for c, _ in SHIFT_AXES])
             finite = np.where(np.isfinite(values), values, np.nan)
@@ -359,11 +364,7 @@ def plot_tradeoff(shift: pd.DataFrame, *, datasets: Sequence[str] | None = None,
     with figure_style():
         fig, axes = new_figure(nrows, ncols, figsize=(3.6 * ncols + 1.8, 3.3 * nrows + 0.5), sharey=True)
         methods_seen: list[str] = []
-        for i, ax in enumerate(axes.flat):
-            if i >= len(names):
-                ax.set_visible(False)
-                continue
-            ds = names[i]
+        for ax, ds in _panels(axes, names):
             part = shift[shift["data set"] == ds]
             gain = part["DI after"].to_numpy(np.float64) - part["DI before"].to_numpy(np.float64)
             w = part["W"].to_numpy(np.float64)
@@ -377,7 +378,7 @@ def plot_tradeoff(shift: pd.DataFrame, *, datasets: Sequence[str] | None = None,
             ax.set_title(f"{ds} (DI before {before:.2f})")
             ax.set_xlabel("W₁(Q, original) (standardised feature units)")
             ax.set_xlim(left=0, right=max(float(np.nanmax(w)) * 1.12, 1e-3) if np.isfinite(w).any() else None)
-            if i % ncols == 0:
+            if ax.get_subplotspec().is_first_col():
                 ax.set_ylabel("DI gain: DI after − DI before")
             ax.axhline(0, color="0.3", lw=0.6)
         fig.legend(handles=_legend_handles(_ordered(methods_seen)), loc="center right", frameon=False,

@@ -136,21 +136,6 @@ def datasets_table(
 
 
 # ----------------------------------------------------------------------------- the audit protocol
-def _paper_grid(quantity: str, methods: tuple[str, ...]) -> dict[tuple[str, int], dict[str, str]]:
-    out: dict[tuple[str, int], dict[str, str]] = {}
-    for pct in (10, 20):
-        for ds in paper_values.DATASETS:
-            out[(ds, pct)] = {m: paper_values.lookup(ds, m, f"{quantity}@{pct}") for m in methods}
-    return out
-
-
-#: Views of the paper's Table 3 (seven tests) and Table 15 (no MMD) held in
-#: :mod:`fairwash.paper_values`: (data set, size %) -> method -> the printed value.
-PAPER_TABLE3 = _paper_grid("fairest", ("Grad_p", "Grad_b", "Grad_p_1D", "Grad_b_1D", "Replace", "Entropic_b",
-                                       "Entropic_p", "Matching"))
-PAPER_TABLE15 = _paper_grid("fairest_no_mmd", ("Replace", "Entropic_b", "Entropic_p", "Matching"))
-
-
 def paper_name(spec: Mapping[str, Any]) -> str | None:
     """The paper's name (ADULT, INC, TRA, MOB, EMP, PUC, BAF) of a configured data set, if any.
 

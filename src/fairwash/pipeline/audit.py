@@ -18,7 +18,6 @@ import pandas as pd
 from fairwash.audit import (
     FairestResult,
     ManipulationLevels,
-    context_for,
     detection,
     detection_summary,
     fairest_undetected_sets,
@@ -32,6 +31,7 @@ from fairwash.detect.battery import (
     BatteryContext,
     ReferenceThresholds,
     WassersteinConfig,
+    context_for_thresholds,
     reference_thresholds,
 )
 from fairwash.io import atomic_write_json, atomic_write_parquet
@@ -145,7 +145,7 @@ def detect_stages(
     """
     data = AuditData.load(audited_parquet)
     thr = load_thresholds(reference_json)
-    ctx = context_for(data.joint(), thr)
+    ctx = context_for_thresholds(data.joint(), thr)
     summaries = []
     for job in jobs:
         started = time.perf_counter()
@@ -198,7 +198,7 @@ def fairest_stage(
     data = AuditData.load(audited_parquet)
     thr = {int(m): load_thresholds(p) for m, p in reference_jsons.items()}
     first = thr[min(thr)]
-    ctx = context_for(data.joint(), first)
+    ctx = context_for_thresholds(data.joint(), first)
     cache = ManipulationLevels(data, method, model=model, options=options, random_state=int(seed),
                                target_offset=target_offset)
     started = time.perf_counter()
