@@ -111,6 +111,7 @@ def test_same_seed_same_bytes(tiny_run, tmp_path):
         (lambda c: c["datasets"]["simtiny"].update(source="nosuch"), "nosuch"),
         (lambda c: c["datasets"]["simtiny"].update(n_audit=-5), "-5"),
         (lambda c: c["datasets"]["simtiny"]["model"].update(widht=3), "widht"),
+        (lambda c: c.update(run_datasets=["simtiny", "nosuchset"]), "nosuchset"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, mutate, needle):
@@ -121,6 +122,19 @@ def test_bad_config_names_the_key(tmp_path, mutate, needle):
     proc = _snakemake(tmp_path, path, "-n")
     assert proc.returncode != 0
     assert needle in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("name", ["paper.yaml", "paper_raw.yaml"])
+def test_paper_configs_run_only_the_papers_sets(tmp_path, name):
+    """--configfile merges into config/config.yaml; run_datasets keeps the default sets out."""
+    proc = _snakemake(tmp_path, REPO / "config" / name, "-n")
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    listing = proc.stdout
+    for ds in ("adult", "inc", "tra", "mob", "emp", "puc", "baf"):
+        assert f"detect_{ds}_m" in listing, ds
+    for ds in ("loan", "sim_di03", "sim_di06"):
+        assert f"ds={ds}" not in listing and f"detect_{ds}_" not in listing, ds
     assert not (tmp_path / "results").exists()
 
 

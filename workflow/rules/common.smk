@@ -20,7 +20,20 @@ MODEL_DEFAULTS = {
     "test_size": 0.2,
 }
 
-DATASETS = sorted(config["datasets"])
+def _selected_datasets():
+    """``run_datasets`` (default: every key of ``datasets``), each checked to exist."""
+    chosen = config.get("run_datasets")
+    if chosen is None:
+        return sorted(config["datasets"])
+    unknown = [ds for ds in chosen if ds not in config["datasets"]]
+    if unknown:
+        raise ValueError(f"run_datasets names {unknown}, which are not in datasets {sorted(config['datasets'])}")
+    return sorted(chosen)
+
+
+# --configfile merges into config/config.yaml: a paper config keeps the default sets in
+# `datasets` and selects its own with `run_datasets`.
+DATASETS = _selected_datasets()
 TRAINED = [ds for ds in DATASETS if config["datasets"][ds]["source"] != "authors"]
 AUTHORS = [ds for ds in DATASETS if config["datasets"][ds]["source"] == "authors"]
 ENV = "../../envs/fairwash.yaml"
