@@ -14,5 +14,5 @@ jobs = [
     )
 ]
 for summary in detect_stages(audited_parquet=inp.audited, reference_json=inp.reference, m=p.m,
-                             n_samples=p.n_samples, target=p.target, jobs=jobs):
+                             n_samples=p.n_samples, target=p.target, jobs=jobs, resume_dir=p.resume):
     print(summary, file=sys.stderr)

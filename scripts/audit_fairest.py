@@ -13,6 +13,8 @@ out = fairest_stage(
     method=snakemake.wildcards.method,
     reference_jsons=dict(zip(p.sizes, snakemake.input.references, strict=True)),
     model=model, options=p.options, seed=p.seed, start=p.start, step=p.step, n_samples=p.n_samples,
-    ablation=p.ablation, progress=p.progress, out_json=snakemake.output.json,
+    ablation=p.ablation, progress=p.progress, out_json=snakemake.output.json, resume_dir=p.resume,
+    model_files=[snakemake.input[k] for k in ("weights", "config") if k in snakemake.input.keys()],
+    model_params=p.model,
 )
 print({m: {k: v["best_di"] for k, v in r.items()} for m, r in out["sizes"].items()}, file=sys.stderr)

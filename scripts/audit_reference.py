@@ -17,5 +17,6 @@ out = reference_stage(
     subref_seed=snakemake.params.subref_seed,
     seed=snakemake.params.seed,
     out_json=snakemake.output.json,
+    resume_dir=snakemake.params.resume,
 )
 print({k: out[k] for k in ("m", "n", "rule", "thresholds", "seconds")}, file=sys.stderr)

@@ -56,6 +56,7 @@ from fairwash.detect.distances import CELLS
 from fairwash.fairness import disparate_impact
 from fairwash.manipulate import METHODS, Manipulation, apply_prefix, run_method
 from fairwash.progress import progress_bar
+from fairwash.resume import Checkpoint
 
 __all__ = [
     "COST_ORDER",
@@ -461,6 +462,46 @@ def search_levels(start: float, step: float, di_original: float) -> list[float]:
         k += 1
 
 
+def _search_level(level: float, open_sets: Sequence[str], sets: Mapping[str, tuple[str, ...]],
+                  results: Mapping[str, FairestResult], levels_q: ManipulationLevels, ctx: BatteryContext,
+                  thresholds: ReferenceThresholds, m: int, n_samples: int, random_state: int,
+                  counters: _Counters) -> dict[str, dict[str, Any]]:
+    """One level of the fairest search: the record of each open test set at ``level``."""
+    records: dict[str, dict[str, Any]] = {}
+    active = [s for s in open_sets if results[s].cell_cap > level]
+    for s in open_sets:
+        if s not in active:
+            records[s] = {"level": level, "status": "skipped_cell_cap"}
+    if not active:
+        return records
+    man = levels_q.at(level)
+    if man is None:
+        for s in active:
+            records[s] = {"level": level, "status": "method_failed",
+                          "error": levels_q.errors.get(round(level, 10), "")}
+        return records
+    support = int(np.count_nonzero(man.weights > 0))
+    if support < m:
+        for s in active:
+            records[s] = {"level": level, "status": "support_too_small", "support": support}
+        return records
+    idx = draw_samples(man, m, n_samples, random_state, key=(int(m), _level_key(level)))
+    dis = sample_di(man.S, man.Y_hat, idx)
+    above = np.flatnonzero(np.isfinite(dis) & (dis > level))
+    rows = man.joint()
+    passed: dict[str, list[float]] = {s: [] for s in active}
+    for j in above[np.argsort(-dis[above], kind="stable")]:
+        lazy = _LazyBattery(ctx, thresholds, rows[idx[j]], counters)
+        for s in active:
+            if lazy.passes(sets[s]):
+                passed[s].append(float(dis[j]))
+    for s in active:
+        records[s] = {"level": level, "status": "searched", "target": level + levels_q.target_offset,
+                      "di_q": float(man.di), "n_above": int(above.size),
+                      "n_passed": len(passed[s]), "best": max(passed[s]) if passed[s] else None}
+    return records
+
+
 def fairest_undetected_sets(
     data: AuditData,
     method: str,
@@ -479,6 +520,7 @@ def fairest_undetected_sets(
     levels_cache: ManipulationLevels | None = None,
     use_cell_cap: bool = True,
     progress: bool = False,
+    checkpoint: Checkpoint | None = None,
 ) -> dict[str, FairestResult]:
     """:func:`fairest_undetected` for several test sets at once, on the same samples.
 
@@ -486,6 +528,11 @@ def fairest_undetected_sets(
     the five-test answer (Table 15) costs almost nothing beside the seven-test one.
     Because the samples are shared, at a level searched by both, the five-test best is
     at least the seven-test best (its tests are a subset).
+
+    With a :class:`fairwash.resume.Checkpoint`, each searched level is stored as it
+    finishes (key ``m{m}_level{level}``) and read back by a rerun, which then continues
+    from the first level not stored: same results; the counters (``n_battery``,
+    ``tests_run``, ``method_runs``) include the stored levels' work.
     """
     started = time.perf_counter()
     full = data.joint()
@@ -513,40 +560,32 @@ def fairest_undetected_sets(
     for level in iterator:
         if not open_sets:
             break
-        active = [s for s in open_sets if results[s].cell_cap > level]
-        for s in open_sets - set(active):
-            results[s].levels.append({"level": level, "status": "skipped_cell_cap"})
-        if not active:
-            continue
-        man = levels_q.at(level)
-        if man is None:
-            for s in active:
-                results[s].levels.append({"level": level, "status": "method_failed",
-                                          "error": levels_q.errors.get(round(level, 10), "")})
-            continue
-        support = int(np.count_nonzero(man.weights > 0))
-        if support < m:
-            for s in active:
-                results[s].levels.append({"level": level, "status": "support_too_small", "support": support})
-            continue
-        idx = draw_samples(man, m, n_samples, random_state, key=(int(m), _level_key(level)))
-        dis = sample_di(man.S, man.Y_hat, idx)
-        above = np.flatnonzero(np.isfinite(dis) & (dis > level))
-        rows = man.joint()
-        passed: dict[str, list[float]] = {s: [] for s in active}
-        for j in above[np.argsort(-dis[above], kind="stable")]:
-            lazy = _LazyBattery(ctx, thresholds, rows[idx[j]], counters)
-            for s in active:
-                if lazy.passes(sets[s]):
-                    passed[s].append(float(dis[j]))
-        for s in active:
-            r = results[s]
-            best = max(passed[s]) if passed[s] else None
-            r.levels.append({"level": level, "status": "searched", "target": level + levels_q.target_offset,
-                             "di_q": float(man.di), "n_above": int(above.size),
-                             "n_passed": len(passed[s]), "best": best})
-            if best is not None:
-                r.best_di_raw, r.best_di, r.level_found = best, min(best, 1.0), level
+        key = f"m{int(m)}_level{_level_key(level)}"
+        stored = checkpoint.get(key) if checkpoint is not None else None
+        if stored is not None:
+            records = stored["records"]
+            counters.samples += int(stored["samples"])
+            for t, k in stored["tests"].items():
+                counters.tests[t] = counters.tests.get(t, 0) + int(k)
+            if levels_q.greedy and any(r["status"] != "skipped_cell_cap" for r in records.values()):
+                levels_q.at(level)  # rebuilds the trajectory lower levels read (one cheap run)
+            else:
+                levels_q.runs += int(stored["runs"])
+                levels_q.seconds += float(stored["method_seconds"])
+        else:
+            before = (counters.samples, dict(counters.tests), levels_q.runs, levels_q.seconds)
+            records = _search_level(level, sorted(open_sets), sets, results, levels_q, ctx, thresholds, m,
+                                    n_samples, random_state, counters)
+            if checkpoint is not None:
+                checkpoint.put(key, {
+                    "records": records, "samples": counters.samples - before[0],
+                    "tests": {t: k - before[1].get(t, 0) for t, k in counters.tests.items()},
+                    "runs": levels_q.runs - before[2], "method_seconds": levels_q.seconds - before[3]})
+        for s, record in records.items():
+            results[s].levels.append(record)
+            if record["status"] == "searched" and record["best"] is not None:
+                r = results[s]
+                r.best_di_raw, r.best_di, r.level_found = record["best"], min(record["best"], 1.0), level
                 open_sets.discard(s)
     elapsed = time.perf_counter() - started
     for r in results.values():

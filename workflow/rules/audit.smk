@@ -20,6 +20,7 @@ rule reference:
         subref_size=lambda wc: battery(wc.ds, "subref_size"),
         subref_seed=lambda wc: audit_seed(wc.ds, "subref"),
         seed=lambda wc: audit_seed(wc.ds, "reference", wc.m),
+        resume="results/resume/reference/{ds}_m{m}",
     wildcard_constraints:
         ds=_alternation(DATASETS),
         m=r"\d+",
@@ -60,6 +61,7 @@ for _ds in DATASETS:
                 n_samples=battery(_ds, "n_samples"),
                 target=config["target_di"],
                 seeds=[audit_seed(_ds, "detect", me, _m) for me in methods_for(_ds)],
+                resume=f"results/resume/detect/{_ds}_m{_m}",
             threads: 1
             resources:
                 mem_mb=4000,
@@ -91,6 +93,7 @@ rule fairest:
         n_samples=lambda wc: battery(wc.ds, "n_samples_fairest"),
         ablation=lambda wc: battery(wc.ds, "tests_ablation"),
         progress=progress(),
+        resume="results/resume/fairest/{ds}_{method}",
     wildcard_constraints:
         ds=_alternation(DATASETS),
         method=_alternation(METHOD_NAMES),

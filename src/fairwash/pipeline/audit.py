@@ -32,10 +32,12 @@ from fairwash.detect.battery import (
     ReferenceThresholds,
     WassersteinConfig,
     context_for_thresholds,
-    reference_thresholds,
+    reference_draws,
+    thresholds_from_draws,
 )
 from fairwash.io import atomic_write_json, atomic_write_parquet
 from fairwash.pipeline.manipulate import load_manipulation
+from fairwash.resume import Checkpoint, fingerprint
 
 __all__ = [
     "reference_stage",
@@ -83,16 +85,41 @@ def reference_stage(
     seed: int,
     out_json: str | Path,
     tests: Sequence[str] = TESTS,
+    resume_dir: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Honest reference draws and thresholds of the battery for size ``m`` (eq. 3)."""
+    """Honest reference draws and thresholds of the battery for size ``m`` (eq. 3).
+
+    With ``resume_dir``, each draw is kept there as it finishes and an interrupted job
+    continues from the first missing draw (draw ``i`` has its own seed stream, so the
+    thresholds are the same); the folder is removed once ``out_json`` is written.
+    """
     data = AuditData.load(audited_parquet)
     w_config = WassersteinConfig(method=w_method, subref_size=int(subref_size), seed=int(subref_seed))
     ctx = BatteryContext.prepare(data.joint(), w_config=w_config)
     started = time.perf_counter()
-    thr = reference_thresholds(None, int(m), tests=tests, n_draws=int(n_draws), level=float(level), rule=rule,
-                               random_state=int(seed), context=ctx)
+    settings = {"stage": "reference", "m": int(m), "n_draws": int(n_draws), "seed": int(seed),
+                "tests": list(tests), "config": ctx.config()}
+    ck = Checkpoint(resume_dir, fingerprint([audited_parquet], settings)) if resume_dir else None
+    if ck is None:
+        draws = reference_draws(ctx, int(m), tests=tests, n_draws=int(n_draws), random_state=int(seed))
+    else:
+        rows = []
+        for i in range(int(n_draws)):
+            row = ck.get(f"draw_{i}")
+            if row is None:
+                one = reference_draws(ctx, int(m), tests=tests, n_draws=1, random_state=int(seed), start=i)
+                row = {t: float(v[0]) for t, v in one.items()}
+                ck.put(f"draw_{i}", row)
+            rows.append(row)
+        draws = {t: np.array([row[t] for row in rows]) for t in rows[0]}
+        if "MMD_A" in ctx.calibrated(tests):
+            ctx.mmd_reference  # noqa: B018 -- the self term stored with the thresholds, even if every draw was read back
+    thr = thresholds_from_draws(ctx, int(m), draws, tests=tests, level=float(level), rule=rule,
+                                random_state=int(seed))
     out = thr.to_dict() | {"dataset": data.name, "seconds": time.perf_counter() - started}
     atomic_write_json(out, out_json)
+    if ck is not None:
+        ck.clear()
     return out
 
 
@@ -127,6 +154,7 @@ def detect_stages(
     target: float,
     jobs: Sequence[Mapping[str, Any]],
     tests: Sequence[str] = TESTS,
+    resume_dir: str | Path | None = None,
 ) -> list[dict[str, Any]]:
     """Table 2 for several manipulations of one audited set at one size, sharing one context.
 
@@ -138,6 +166,11 @@ def detect_stages(
         it is done; the audited set, the thresholds and the battery's set-up (row index,
         MMD self term) are loaded once for all.
 
+    resume_dir : path, optional
+        Keep each manipulation's finished frame and summary there, so that an
+        interrupted job redoes only the manipulations it had not finished (Snakemake
+        deletes a rerun job's outputs first); removed at the end.
+
     Returns
     -------
     list of dict
@@ -146,8 +179,22 @@ def detect_stages(
     data = AuditData.load(audited_parquet)
     thr = load_thresholds(reference_json)
     ctx = context_for_thresholds(data.joint(), thr)
+    ck = None
+    if resume_dir:
+        inputs = [audited_parquet, reference_json, *(j[k] for j in jobs for k in ("manipulated_parquet",
+                                                                                   "manipulated_json"))]
+        settings = {"stage": "detect", "m": int(m), "n_samples": int(n_samples), "target": float(target),
+                    "tests": list(tests), "seeds": [int(j["seed"]) for j in jobs]}
+        ck = Checkpoint(resume_dir, fingerprint(inputs, settings))
     summaries = []
-    for job in jobs:
+    for i, job in enumerate(jobs):
+        key = f"job{i}"
+        if ck is not None and ck.get(key) is not None:
+            frame, summary = ck.get_frame(key), ck.get(key)
+            atomic_write_parquet(frame, job["out_parquet"])
+            atomic_write_json(_clean(summary), job["out_json"])
+            summaries.append(summary)
+            continue
         started = time.perf_counter()
         man = load_manipulation(job["manipulated_parquet"], job["manipulated_json"])
         info = json.loads(Path(job["manipulated_json"]).read_text())
@@ -168,9 +215,14 @@ def detect_stages(
             "reached": bool(info.get("reached", False)) and error == info.get("error"),
             "tests": list(tests), "seconds": time.perf_counter() - started,
         }
+        if ck is not None:
+            ck.put_frame(key, frame)
+            ck.put(key, _clean(summary))
         atomic_write_parquet(frame, job["out_parquet"])
         atomic_write_json(_clean(summary), job["out_json"])
         summaries.append(summary)
+    if ck is not None:
+        ck.clear()
     return summaries
 
 
@@ -190,13 +242,29 @@ def fairest_stage(
     ablation: Sequence[str] = NO_MMD,
     target_offset: float = 0.001,
     progress: bool = False,
+    resume_dir: str | Path | None = None,
+    model_files: Sequence[str | Path] = (),
+    model_params: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fairest undetected DI of one method at every size, with the seven tests and the ablation.
 
     ``Q`` at each level is built once and shared by the sizes and by both test sets.
+    With ``resume_dir``, every searched level is kept there (see
+    :func:`fairwash.audit.fairest_undetected_sets`) and an interrupted job goes on from
+    the first level not stored; ``model_files`` and ``model_params`` (the audited model's
+    files and where it comes from) enter the fingerprint that decides whether stored
+    levels still apply.
     """
     data = AuditData.load(audited_parquet)
     thr = {int(m): load_thresholds(p) for m, p in reference_jsons.items()}
+    ck = None
+    if resume_dir:
+        settings = {"stage": "fairest", "method": method, "seed": int(seed), "start": float(start),
+                    "step": float(step), "n_samples": int(n_samples), "ablation": list(ablation),
+                    "target_offset": float(target_offset), "options": dict(options or {}),
+                    "model": dict(model_params or {})}
+        inputs = [audited_parquet, *(reference_jsons[m] for m in sorted(reference_jsons)), *model_files]
+        ck = Checkpoint(resume_dir, fingerprint(inputs, settings))
     first = thr[min(thr)]
     ctx = context_for_thresholds(data.joint(), first)
     cache = ManipulationLevels(data, method, model=model, options=options, random_state=int(seed),
@@ -207,7 +275,7 @@ def fairest_stage(
         res: dict[str, FairestResult] = fairest_undetected_sets(
             data, method, m, thr[m], test_sets={"seven": TESTS, "ablation": tuple(ablation)},
             start=float(start), step=float(step), n_samples=int(n_samples), random_state=int(seed),
-            context=ctx, levels_cache=cache, progress=progress,
+            context=ctx, levels_cache=cache, progress=progress, checkpoint=ck,
         )
         sizes[str(m)] = {k: v.to_dict() for k, v in res.items()}
     out = {
@@ -217,6 +285,8 @@ def fairest_stage(
         "seconds": time.perf_counter() - started, "sizes": sizes,
     }
     atomic_write_json(_clean(out), out_json)
+    if ck is not None:
+        ck.clear()
     return out
 
 
