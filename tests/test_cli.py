@@ -154,6 +154,41 @@ def test_cached_thresholds_match_a_fresh_computation(tmp_path, files):
     assert info3["cache"] == "written"
 
 
+def test_interrupted_thresholds_resume_from_the_stored_draws(tmp_path, files, monkeypatch):
+    """Ctrl-C during the honest draws: the rerun computes only the missing ones, same thresholds."""
+    from fairwash.detect import battery
+    from fairwash.detect.battery import BatteryContext, reference_thresholds
+
+    full, _, _ = prepare(read_table(files / "full.csv"), None, sensitive="sex", s0="Female",
+                         outcome="approved")
+    ctx = BatteryContext.prepare(full.joint())
+    kw = dict(tests=cli.TESTS, n_draws=20, level=0.95, rule="quantile", seed=4, cache_dir=tmp_path)
+    real, calls, kill_done = battery.reference_draws, [], []
+
+    class Killed(Exception):
+        pass
+
+    def interrupted_at_7(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 7 and not kill_done:
+            kill_done.append(1)
+            raise Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(battery, "reference_draws", interrupted_at_7)
+    with pytest.raises(Killed):
+        cli.cached_thresholds(ctx, 50, **kw)
+    assert len(list(tmp_path.glob("partial-*/draw_*.json"))) == 6
+    calls.clear()
+    thr, info = cli.cached_thresholds(ctx, 50, **kw)
+    assert len(calls) == 20 - 6 and info["cache"] == "written"
+    assert not list(tmp_path.glob("partial-*"))  # removed once the thresholds are cached
+    fresh = reference_thresholds(full.joint(), 50, n_draws=20, random_state=4)
+    for t in fresh.thresholds:
+        np.testing.assert_array_equal(thr.draws[t], fresh.draws[t])
+        assert thr.thresholds[t] == fresh.thresholds[t]
+
+
 def test_misspelt_column_is_a_clear_error(files, capsys):
     argv = check_args(files, files / "honest.csv")
     argv[argv.index("approved")] = "aproved"

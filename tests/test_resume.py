@@ -12,6 +12,7 @@ import pytest
 import fairwash.audit as audit_mod
 import fairwash.pipeline.audit as stages
 from fairwash.data.base import AuditData
+from fairwash.detect import battery
 from fairwash.pipeline.audit import detect_stages, fairest_stage, reference_stage
 from fairwash.pipeline.manipulate import manipulate_stage
 from fairwash.resume import Checkpoint, fingerprint
@@ -106,12 +107,12 @@ def _reference(staged, out: Path, *, seed: int = 2, resume_dir=None) -> dict:
 def test_reference_resumes_from_the_first_missing_draw(staged, tmp_path, monkeypatch):
     plain = _reference(staged, tmp_path / "plain.json")
     resume = tmp_path / "resume"
-    calls = _counting(monkeypatch, stages, "reference_draws", fail_at=8)
+    calls = _counting(monkeypatch, battery, "reference_draws", fail_at=8)
     with pytest.raises(Interrupted):
         _reference(staged, tmp_path / "out.json", resume_dir=resume)
     assert not (tmp_path / "out.json").exists() and len(list(resume.glob("draw_*.json"))) == 7
     monkeypatch.undo()
-    calls = _counting(monkeypatch, stages, "reference_draws")
+    calls = _counting(monkeypatch, battery, "reference_draws")
     resumed = _reference(staged, tmp_path / "out.json", resume_dir=resume)
     assert len(calls) == 19 - 7  # the seven stored draws are read back, not recomputed
     assert not resume.exists()  # removed once the output is written
@@ -123,11 +124,11 @@ def test_reference_resumes_from_the_first_missing_draw(staged, tmp_path, monkeyp
 
 def test_reference_checkpoint_of_other_settings_is_not_used(staged, tmp_path, monkeypatch):
     resume = tmp_path / "resume"
-    _counting(monkeypatch, stages, "reference_draws", fail_at=5)
+    _counting(monkeypatch, battery, "reference_draws", fail_at=5)
     with pytest.raises(Interrupted):
         _reference(staged, tmp_path / "a.json", seed=2, resume_dir=resume)
     monkeypatch.undo()
-    calls = _counting(monkeypatch, stages, "reference_draws")
+    calls = _counting(monkeypatch, battery, "reference_draws")
     got = _reference(staged, tmp_path / "b.json", seed=3, resume_dir=resume)
     assert len(calls) == 19
     assert _without_timings(got) == _without_timings(_reference(staged, tmp_path / "c.json", seed=3))

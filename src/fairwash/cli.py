@@ -593,8 +593,9 @@ def cached_thresholds(
     info : dict
         ``cache`` ("used", "written", "off", or "unwritable"), ``path``, ``seconds``.
     """
-    from fairwash.detect.battery import ReferenceThresholds, reference_thresholds
+    from fairwash.detect.battery import ReferenceThresholds, thresholds_from_draws
     from fairwash.io import atomic_write_text
+    from fairwash.resume import Checkpoint, reference_draws_resumable
 
     key_obj = {
         "version": _CACHE_VERSION, "fingerprint": context.fingerprint, "n": context.n, "m": int(m),
@@ -612,9 +613,21 @@ def cached_thresholds(
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a damaged cache entry is recomputed and overwritten
     t0 = time.perf_counter()
-    thr = reference_thresholds(None, int(m), tests=tests, n_draws=n_draws, level=level, rule=rule,
-                               random_state=int(seed), context=context)
+    # the draws are kept one by one beside the cache, so an interrupted call (Ctrl-C during
+    # minutes of exact W_A draws) goes on from the first missing draw when rerun
+    partial = None
+    if cache_dir is not None:
+        try:
+            partial = Checkpoint(cache_dir / f"partial-{key}", {"key": key_obj})
+        except OSError:
+            partial = None
+    draws = reference_draws_resumable(context, int(m), tests=tests, n_draws=int(n_draws),
+                                      random_state=int(seed), checkpoint=partial)
+    thr = thresholds_from_draws(context, int(m), draws, tests=tests, level=level, rule=rule,
+                                random_state=int(seed))
     seconds = time.perf_counter() - t0
+    if partial is not None:
+        partial.clear()
     if path is None:
         return thr, {"cache": "off", "path": None, "seconds": seconds}
     try:

@@ -19,15 +19,17 @@ import hashlib
 import json
 import re
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from fairwash.detect import battery
 from fairwash.io import atomic_write_parquet, atomic_write_text
 
-__all__ = ["Checkpoint", "fingerprint"]
+__all__ = ["Checkpoint", "fingerprint", "reference_draws_resumable"]
 
 _KEY = re.compile(r"^[A-Za-z0-9_.=-]+$")
 _FINGERPRINT = "_fingerprint.json"
@@ -124,3 +126,28 @@ class Checkpoint:
     def clear(self) -> None:
         """Remove the folder (call once the job's outputs are written)."""
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def reference_draws_resumable(context: Any, m: int, *, tests: Sequence[str], n_draws: int, random_state: int,
+                              checkpoint: Checkpoint | None) -> dict[str, np.ndarray]:
+    """:func:`fairwash.detect.battery.reference_draws`, one stored draw at a time.
+
+    Draw ``i`` uses its own seed stream, so the draws read back from ``checkpoint``
+    (key ``draw_<i>``) and those computed now are the draws of one uninterrupted call.
+    The MMD_A self term is computed even when every draw is read back, so that the
+    thresholds built from ``context`` store it as an uninterrupted call would.
+    """
+    seed = int(random_state)
+    if checkpoint is None:
+        return battery.reference_draws(context, int(m), tests=tests, n_draws=int(n_draws), random_state=seed)
+    rows = []
+    for i in range(int(n_draws)):
+        row = checkpoint.get(f"draw_{i}")
+        if row is None:
+            one = battery.reference_draws(context, int(m), tests=tests, n_draws=1, random_state=seed, start=i)
+            row = {t: float(v[0]) for t, v in one.items()}
+            checkpoint.put(f"draw_{i}", row)
+        rows.append(row)
+    if "MMD_A" in context.calibrated(tests):
+        context.mmd_reference  # noqa: B018 -- built (and kept) on first access
+    return {t: np.array([row[t] for row in rows]) for t in rows[0]}

@@ -32,12 +32,11 @@ from fairwash.detect.battery import (
     ReferenceThresholds,
     WassersteinConfig,
     context_for_thresholds,
-    reference_draws,
     thresholds_from_draws,
 )
 from fairwash.io import atomic_write_json, atomic_write_parquet
 from fairwash.pipeline.manipulate import load_manipulation
-from fairwash.resume import Checkpoint, fingerprint
+from fairwash.resume import Checkpoint, fingerprint, reference_draws_resumable
 
 __all__ = [
     "reference_stage",
@@ -100,20 +99,8 @@ def reference_stage(
     settings = {"stage": "reference", "m": int(m), "n_draws": int(n_draws), "seed": int(seed),
                 "tests": list(tests), "config": ctx.config()}
     ck = Checkpoint(resume_dir, fingerprint([audited_parquet], settings)) if resume_dir else None
-    if ck is None:
-        draws = reference_draws(ctx, int(m), tests=tests, n_draws=int(n_draws), random_state=int(seed))
-    else:
-        rows = []
-        for i in range(int(n_draws)):
-            row = ck.get(f"draw_{i}")
-            if row is None:
-                one = reference_draws(ctx, int(m), tests=tests, n_draws=1, random_state=int(seed), start=i)
-                row = {t: float(v[0]) for t, v in one.items()}
-                ck.put(f"draw_{i}", row)
-            rows.append(row)
-        draws = {t: np.array([row[t] for row in rows]) for t in rows[0]}
-        if "MMD_A" in ctx.calibrated(tests):
-            ctx.mmd_reference  # noqa: B018 -- the self term stored with the thresholds, even if every draw was read back
+    draws = reference_draws_resumable(ctx, int(m), tests=tests, n_draws=int(n_draws), random_state=int(seed),
+                                      checkpoint=ck)
     thr = thresholds_from_draws(ctx, int(m), draws, tests=tests, level=float(level), rule=rule,
                                 random_state=int(seed))
     out = thr.to_dict() | {"dataset": data.name, "seconds": time.perf_counter() - started}
