@@ -87,6 +87,15 @@ def test_checkpoint_roundtrip_and_fingerprint(tmp_path):
     assert not (tmp_path / "job").exists()
 
 
+def test_clear_removes_empty_parents_only(tmp_path):
+    a = Checkpoint(tmp_path / "resume" / "reference" / "a_m10", {})
+    b = Checkpoint(tmp_path / "resume" / "reference" / "b_m10", {})
+    a.clear()
+    assert (tmp_path / "resume" / "reference").is_dir()  # b is still running
+    b.clear()
+    assert not (tmp_path / "resume").exists() and tmp_path.is_dir()
+
+
 def test_fingerprint_follows_file_content(tmp_path):
     f = tmp_path / "a.bin"
     f.write_bytes(b"one")

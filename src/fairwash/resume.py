@@ -124,8 +124,14 @@ class Checkpoint:
         return sum(1 for name in names if name != _FINGERPRINT and not name.startswith("."))
 
     def clear(self) -> None:
-        """Remove the folder (call once the job's outputs are written)."""
+        """Remove the folder (call once the job's outputs are written), and its parent and
+        grandparent (``results/resume/<rule>``, ``results/resume``) when they are left empty."""
         shutil.rmtree(self.directory, ignore_errors=True)
+        for parent in (self.directory.parent, self.directory.parent.parent):
+            try:
+                parent.rmdir()  # only succeeds on an empty folder (another job may still be running)
+            except OSError:
+                break
 
 
 def reference_draws_resumable(context: Any, m: int, *, tests: Sequence[str], n_draws: int, random_state: int,
