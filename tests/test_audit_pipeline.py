@@ -13,15 +13,12 @@ import pandas as pd
 import pytest
 
 from fairwash import paper_values
-from fairwash.data.base import AuditData
 from fairwash.pipeline.audit import (
     detect_stage,
     fairest_stage,
     load_thresholds,
-    reference_stage,
     sample_size_stage,
 )
-from fairwash.pipeline.manipulate import manipulate_stage
 from fairwash.tables import (
     detection_table,
     fairest_table,
@@ -35,26 +32,8 @@ N = 400
 
 
 @pytest.fixture(scope="module")
-def staged(tmp_path_factory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("audit")
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 4, (N, 2)).astype(float)
-    s = (rng.random(N) < 0.6).astype(np.int8)
-    y = ((x[:, 0] + 1.2 * s + rng.normal(0, 1, N)) > 2.2).astype(np.int8)
-    data = AuditData.from_arrays("toy", x, s, Y_hat=y)
-    data.save(d / "toy.parquet", d / "toy.json")
-    paths = {"audited": d / "toy.parquet", "dir": d}
-    for method in ("Matching", "Entropic_b"):
-        out = {k: d / f"{method}.{ext}" for k, ext in
-               (("parquet", "parquet"), ("trajectory", "trajectory.parquet"), ("json", "json"))}
-        manipulate_stage(audited_parquet=paths["audited"], method=method, target=0.8, model=None,
-                         random_state=0, options=None, out=out)
-        paths[method] = out
-    for m in (40, 80):
-        paths[f"ref{m}"] = d / f"reference_m{m}.json"
-        reference_stage(audited_parquet=paths["audited"], m=m, n_draws=19, level=0.95, rule="quantile",
-                        w_method="exact", subref_size=100, subref_seed=1, seed=2, out_json=paths[f"ref{m}"])
-    return paths
+def staged(tmp_path_factory, toy_audit) -> dict[str, Path]:
+    return toy_audit(tmp_path_factory.mktemp("audit"), seed=0, n=N)
 
 
 def test_reference_stage_roundtrip(staged):

@@ -6,18 +6,13 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import fairwash.audit as audit_mod
 import fairwash.pipeline.audit as stages
-from fairwash.data.base import AuditData
 from fairwash.detect import battery
 from fairwash.pipeline.audit import detect_stages, fairest_stage, reference_stage
-from fairwash.pipeline.manipulate import manipulate_stage
 from fairwash.resume import Checkpoint, fingerprint
-
-N = 400
 
 
 class Interrupted(Exception):
@@ -48,25 +43,8 @@ def _without_timings(obj):
 
 
 @pytest.fixture(scope="module")
-def staged(tmp_path_factory) -> dict:
-    d = tmp_path_factory.mktemp("resume")
-    rng = np.random.default_rng(5)
-    x = rng.integers(0, 4, (N, 2)).astype(float)
-    s = (rng.random(N) < 0.6).astype(np.int8)
-    y = ((x[:, 0] + 1.2 * s + rng.normal(0, 1, N)) > 2.2).astype(np.int8)
-    AuditData.from_arrays("toy", x, s, Y_hat=y).save(d / "toy.parquet", d / "toy.json")
-    paths: dict = {"audited": d / "toy.parquet", "dir": d}
-    for method in ("Matching", "Entropic_b"):
-        out = {k: d / f"{method}.{ext}" for k, ext in
-               (("parquet", "parquet"), ("trajectory", "trajectory.parquet"), ("json", "json"))}
-        manipulate_stage(audited_parquet=paths["audited"], method=method, target=0.8, model=None,
-                         random_state=0, options=None, out=out)
-        paths[method] = out
-    for m in (40, 80):
-        paths[f"ref{m}"] = d / f"reference_m{m}.json"
-        reference_stage(audited_parquet=paths["audited"], m=m, n_draws=19, level=0.95, rule="quantile",
-                        w_method="exact", subref_size=100, subref_seed=1, seed=2, out_json=paths[f"ref{m}"])
-    return paths
+def staged(tmp_path_factory, toy_audit) -> dict:
+    return toy_audit(tmp_path_factory.mktemp("resume"), seed=5)
 
 
 # ----------------------------------------------------------------------------- the store
