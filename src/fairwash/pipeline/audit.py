@@ -176,41 +176,48 @@ def detect_stages(
     summaries = []
     for i, job in enumerate(jobs):
         key = f"job{i}"
-        if ck is not None and ck.get(key) is not None:
-            frame, summary = ck.get_frame(key), ck.get(key)
-            atomic_write_parquet(frame, job["out_parquet"])
-            atomic_write_json(_clean(summary), job["out_json"])
-            summaries.append(summary)
-            continue
-        started = time.perf_counter()
-        man = load_manipulation(job["manipulated_parquet"], job["manipulated_json"])
-        info = json.loads(Path(job["manipulated_json"]).read_text())
-        error = info.get("error")
-        support = int(np.count_nonzero(man.weights > 0))
-        if support < int(m):
-            error = f"Q has {support} support points, fewer than m = {m}"
-            frame = pd.DataFrame({"sample": [], "di": [], "compliant": [], "passed": []})
-            for t in tests:
-                frame[f"{t}_stat"], frame[f"{t}_p"], frame[f"{t}_rejected"] = [], [], []
-            frame = frame.astype({"compliant": bool, "passed": bool} | {f"{t}_rejected": bool for t in tests})
+        stored = ck.get(key) if ck is not None else None
+        if stored is not None:
+            frame, summary = ck.get_frame(key), stored
         else:
-            frame = detection(None, man, int(m), thr, n_samples=int(n_samples), tests=tests,
-                              target=float(target), random_state=int(job["seed"]), context=ctx)
-        summary = detection_summary(frame, tests) | {
-            "dataset": data.name, "method": info["method"], "m": int(m), "target": float(target),
-            "di_q": float(man.di), "error": error,
-            "reached": bool(info.get("reached", False)) and error == info.get("error"),
-            "tests": list(tests), "seconds": time.perf_counter() - started,
-        }
-        if ck is not None:
-            ck.put_frame(key, frame)
-            ck.put(key, _clean(summary))
+            frame, summary = _detect_one(data, job, thr, ctx, m=int(m), n_samples=int(n_samples),
+                                         target=float(target), tests=tests)
+            if ck is not None:
+                ck.put_frame(key, frame)
+                ck.put(key, summary)
         atomic_write_parquet(frame, job["out_parquet"])
-        atomic_write_json(_clean(summary), job["out_json"])
+        atomic_write_json(summary, job["out_json"])
         summaries.append(summary)
     if ck is not None:
         ck.clear()
     return summaries
+
+
+def _detect_one(data: AuditData, job: Mapping[str, Any], thr: ReferenceThresholds, ctx: BatteryContext, *,
+                m: int, n_samples: int, target: float,
+                tests: Sequence[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Table 2 frame and summary of one manipulation (see :func:`detect_stages`)."""
+    started = time.perf_counter()
+    man = load_manipulation(job["manipulated_parquet"], job["manipulated_json"])
+    info = json.loads(Path(job["manipulated_json"]).read_text())
+    error = info.get("error")
+    support = int(np.count_nonzero(man.weights > 0))
+    if support < m:
+        error = f"Q has {support} support points, fewer than m = {m}"
+        frame = pd.DataFrame({"sample": [], "di": [], "compliant": [], "passed": []})
+        for t in tests:
+            frame[f"{t}_stat"], frame[f"{t}_p"], frame[f"{t}_rejected"] = [], [], []
+        frame = frame.astype({"compliant": bool, "passed": bool} | {f"{t}_rejected": bool for t in tests})
+    else:
+        frame = detection(None, man, m, thr, n_samples=n_samples, tests=tests, target=target,
+                          random_state=int(job["seed"]), context=ctx)
+    summary = detection_summary(frame, tests) | {
+        "dataset": data.name, "method": info["method"], "m": m, "target": target,
+        "di_q": float(man.di), "error": error,
+        "reached": bool(info.get("reached", False)) and error == info.get("error"),
+        "tests": list(tests), "seconds": time.perf_counter() - started,
+    }
+    return frame, _clean(summary)
 
 
 # ----------------------------------------------------------------------------- Tables 3, 15
