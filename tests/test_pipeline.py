@@ -14,6 +14,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+PAPER_METHODS = ["Grad_p", "Grad_b", "Grad_p_1D", "Grad_b_1D", "Replace", "Entropic_b", "Entropic_p",
+                 "Matching", "SBS"]
 
 
 def _snakemake(workdir: Path, configfile: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -128,14 +130,51 @@ def test_bad_config_names_the_key(tmp_path, mutate, needle):
 @pytest.mark.parametrize("name", ["paper.yaml", "paper_raw.yaml"])
 def test_paper_configs_run_only_the_papers_sets(tmp_path, name):
     """--configfile merges into config/config.yaml; run_datasets keeps the default sets out."""
+    # The Snakefile's `configfile: config/config.yaml` is relative to the working directory
+    # and skipped when absent there: put it where a run inside the repository finds it.
+    (tmp_path / "config").mkdir()
+    shutil.copy(REPO / "config" / "config.yaml", tmp_path / "config" / "config.yaml")
     proc = _snakemake(tmp_path, REPO / "config" / name, "-n")
+    assert "config/config.yaml is extended" in proc.stdout + proc.stderr
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     listing = proc.stdout
     for ds in ("adult", "inc", "tra", "mob", "emp", "puc", "baf"):
         assert f"detect_{ds}_m" in listing, ds
     for ds in ("loan", "sim_di03", "sim_di06"):
         assert f"ds={ds}" not in listing and f"detect_{ds}_" not in listing, ds
+    # Tables 3 and 15 search every method of the paper on every set (Grad included).
+    jobs = [block.split("\n\n")[0] for block in listing.split("rule fairest:")[1:]]
+    fairest = {line.split("wildcards: ")[1].strip() for job in jobs
+               for line in job.splitlines() if "wildcards: " in line}
+    for ds in ("adult", "inc", "tra", "mob", "emp", "puc", "baf"):
+        for method in PAPER_METHODS:
+            assert f"ds={ds}, method={method}" in fairest, (ds, method)
     assert not (tmp_path / "results").exists()
+
+
+def _key_paths(tree: dict, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    out = set()
+    for key, value in tree.items():
+        out.add((*prefix, key))
+        if isinstance(value, dict):
+            out |= _key_paths(value, (*prefix, key))
+    return out
+
+
+@pytest.mark.parametrize("name", ["paper.yaml", "paper_raw.yaml"])
+def test_paper_configs_inherit_nothing_from_the_default(name):
+    """Snakemake merges --configfile into config/config.yaml: a protocol key the paper config
+    leaves out silently takes the default's scaled-down value (39 draws, no Grad search)."""
+    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    paper = yaml.safe_load((REPO / "config" / name).read_text())
+    shared = {k: v for k, v in default.items() if k != "datasets"}
+    shared["datasets"] = {ds: block for ds, block in default["datasets"].items() if ds in paper["run_datasets"]}
+    unused = {("datasets", ds, "model") for ds, block in paper["datasets"].items()
+              if block["source"] == "authors"}  # the authors' models are loaded, not trained
+    missing = sorted(p for p in _key_paths(shared) - _key_paths(paper) if p[:3] not in unused)
+    assert not missing, f"{name} inherits {missing} from config/config.yaml"
+    assert paper["battery"]["n_draws"] == 99 and paper["battery"]["w_method"] == "exact"
+    assert paper["battery"]["fairest_methods"] == PAPER_METHODS == paper["methods"]
 
 
 def test_metrics_are_json(tiny_run):
