@@ -86,6 +86,26 @@ def test_detect_fairest_and_tables(staged):
     assert "–" in (d / "t3.md").read_text() or t3["fairest DI"].notna().all()
 
 
+def test_a_method_that_could_not_run_is_not_sampled(staged, tmp_path):
+    """Grad without a model leaves Q = P_n: its samples would be honest ones filed under
+    Grad (and cost exact W_A), so Table 2 says "not sampled" with the reason instead."""
+    from fairwash.pipeline.manipulate import manipulate_stage
+
+    out = {k: tmp_path / f"Grad_p.{ext}" for k, ext in
+           (("parquet", "parquet"), ("trajectory", "trajectory.parquet"), ("json", "json"))}
+    info = manipulate_stage(audited_parquet=staged["audited"], method="Grad_p", target=0.8, model=None,
+                            random_state=0, options=None, out=out)
+    assert "no model is available" in info["error"]
+    s = detect_stage(audited_parquet=staged["audited"], manipulated_parquet=out["parquet"],
+                     manipulated_json=out["json"], reference_json=staged["ref40"], m=40, n_samples=5,
+                     target=0.8, seed=3, out_parquet=tmp_path / "g.parquet", out_json=tmp_path / "g.json")
+    assert s["n_samples"] == 0 and s["error"] == info["error"] and not s["reached"]
+    assert pd.read_parquet(tmp_path / "g.parquet").empty
+    row = detection_table({("toy", "Grad_p", 40): tmp_path / "g.json"}).iloc[0]
+    assert row["evades all"] is None and row["sizes evaded"] == "n/a"
+    assert row["note"].startswith("not sampled: Grad_p moves points through the audited model")
+
+
 def test_sample_size_stage(staged):
     d = staged["dir"]
     out = sample_size_stage(audited_parquet=staged["audited"], methods=["Matching"], fractions=[0.1, 0.2],

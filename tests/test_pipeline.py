@@ -168,7 +168,8 @@ def test_paper_configs_inherit_nothing_from_the_default(name):
     default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     paper = yaml.safe_load((REPO / "config" / name).read_text())
     shared = {k: v for k, v in default.items() if k != "datasets"}
-    shared["datasets"] = {ds: block for ds, block in default["datasets"].items() if ds in paper["run_datasets"]}
+    shared["datasets"] = {ds: block for ds, block in default["datasets"].items()
+                          if ds in paper["run_datasets"]}
     unused = {("datasets", ds, "model") for ds, block in paper["datasets"].items()
               if block["source"] == "authors"}  # the authors' models are loaded, not trained
     missing = sorted(p for p in _key_paths(shared) - _key_paths(paper) if p[:3] not in unused)

@@ -114,6 +114,25 @@ def test_fairest_tables_paper_columns(tmp_path):
     assert (other["paper"] == "").all()  # 500 and 1000 are not 10 % / 20 % of 4000
 
 
+def test_fairest_table_says_when_a_method_could_not_run(tmp_path):
+    """A search whose method failed at every level is "n/a" with the reason, never "–"."""
+    error = "Grad_p moves points through the audited model, and no model is available for data set 'baf'"
+    failed = {"best_di": None, "di_original": 0.35, "level_found": None, "cell_cap": 1.3, "n_battery": 0,
+              "tests_run": {}, "levels": [{"level": 0.95, "status": "method_failed", "error": error},
+                                          {"level": 0.9, "status": "method_failed", "error": error}]}
+    partly = {**failed, "levels": [failed["levels"][0], {"level": 0.9, "status": "searched"}]}
+    nothing = {**failed, "levels": [{"level": 0.9, "status": "searched"}]}
+    results = {("baf", me): _write_json(tmp_path / f"{me}.json",
+                                        {"sizes": {"2000": {"seven": lv, "ablation": lv}}})
+               for me, lv in (("Grad_p", failed), ("Grad_b", partly), ("Replace", nothing))}
+    t = fairest_table(results, specs={"baf": {"source": "baf"}}, n_audit={"baf": 20000}).set_index("method")
+    assert t.loc["Grad_p", "fairest DI"] == "n/a" and t.loc["Grad_p", "note"] == f"not run: {error}"
+    assert pd.isna(t.loc["Grad_b", "fairest DI"])
+    assert t.loc["Grad_b", "note"] == f"method failed at 1 level(s): {error}"
+    assert pd.isna(t.loc["Replace", "fairest DI"]) and t.loc["Replace", "note"] == ""
+    assert "| n/a |" in to_markdown(t.reset_index())
+
+
 def test_shift_with_paper_places_each_paper_column_after_ours():
     frame = pd.DataFrame({"data set": ["adult", "adult", "sim"], "method": ["Grad_p", "SBS", "Matching"],
                           "W": [0.09, 0.08, 0.1], "KL": [np.inf, 0.15, 0.1], "W (S=0)": [0.1, 0.1, 0.1],

@@ -190,30 +190,38 @@ def detection_table(
 
     Columns: compliant samples (DI > target) out of all, those passing all tests, the
     verdict ``evades all``, the tests some compliant sample passes, each test's rejection
-    rate over all samples, and ``sizes evaded``: at how many of the data set's sizes the
-    method evades all tests (the paper's mark).
+    rate over all samples, ``sizes evaded``: at how many of the data set's sizes the
+    method evades all tests (the paper's mark), and a ``note``. A method that could not run
+    (e.g. Grad without a model) is not sampled: its ``evades all`` is empty, its mark
+    ``n/a`` and its note names the reason.
     """
     rows = []
     for (ds, method, m), path in summaries.items():
         s = json.loads(Path(path).read_text())
         comp_pass = s["compliant_pass_all"]
+        sampled = s["n_samples"] > 0
         row = {
             "data set": ds, "method": method, "m": int(m), "DI of Q": s["di_q"],
             "samples": s["n_samples"], "DI > target": s["n_compliant"],
             "of which pass all": (0 if s["n_compliant"] == 0 else int(round(comp_pass * s["n_compliant"]))),
-            "evades all": bool(s["evades_all"]),
+            "evades all": bool(s["evades_all"]) if sampled else None,
             "paper": paper_values.lookup(paper_name((specs or {}).get(ds, {})), method, "detection"),
             "tests evaded": " ".join(t for t, v in s["evades"].items() if v) or "none",
         }
         row.update({f"rej {t}": r for t, r in s["rejection_rate"].items()})
-        row["note"] = "" if s.get("reached", True) else f"target not reached: {s.get('error') or ''}"[:80]
+        if not sampled:
+            row["note"] = f"not sampled: {s.get('error') or ''}"[:100]
+        else:
+            row["note"] = "" if s.get("reached", True) else f"target not reached: {s.get('error') or ''}"[:80]
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    counts = frame.groupby(["data set", "method"])["evades all"].agg(["sum", "count"])
-    frame.insert(4, "sizes evaded", [f"{int(counts.loc[(d, me), 'sum'])}/{int(counts.loc[(d, me), 'count'])}"
-                                     for d, me in zip(frame["data set"], frame["method"], strict=True)])
+    marks = []
+    for d, me in zip(frame["data set"], frame["method"], strict=True):
+        verdicts = frame.loc[(frame["data set"] == d) & (frame["method"] == me), "evades all"].dropna()
+        marks.append(f"{int(verdicts.sum())}/{len(verdicts)}" if len(verdicts) else "n/a")
+    frame.insert(4, "sizes evaded", marks)
     return frame
 
 
@@ -237,10 +245,12 @@ def fairest_table(
         The authors' ``Highest_DI.npy`` (Matching), shown beside our Matching rows of
         ``source: authors`` data sets.
 
-    Columns: ``fairest DI`` (None = "–"), the paper's value at the same data set and
-    size ("" when it reports none), for the ablation the difference with the seven-test
-    answer, and the search's cost (levels searched / skipped by the cell cap, samples
-    entering the battery, W_A solves).
+    Columns: ``fairest DI`` (None = "–": searched, nothing hides; ``"n/a"``: the method
+    could not run at any level searched, e.g. Grad without a model), the paper's value at
+    the same data set and size ("" when it reports none), for the ablation the difference
+    with the seven-test answer, the search's cost (levels searched / skipped by the cell
+    cap, samples entering the battery, W_A solves), and a ``note`` naming the first error
+    of the levels where the method failed.
     """
     rows = []
     for (ds, method), path in results.items():
@@ -252,9 +262,11 @@ def fairest_table(
             pct = size_percent(m, int(n_audit[ds]))
             searched = sum(1 for lv in r["levels"] if lv["status"] == "searched")
             skipped = sum(1 for lv in r["levels"] if lv["status"] == "skipped_cell_cap")
+            failed = [lv for lv in r["levels"] if lv["status"] == "method_failed"]
+            not_run = bool(failed) and searched == 0
             row = {"data set": ds, "original DI": r["di_original"], "m": m,
                    "size %": "" if pct is None else str(pct), "method": method,
-                   "fairest DI": r["best_di"], "level": r["level_found"],
+                   "fairest DI": "n/a" if not_run else r["best_di"], "level": r["level_found"],
                    "paper": _paper_fairest(which, name, pct, method)}
             if which != "seven":
                 seven = by_set["seven"]["best_di"]
@@ -270,6 +282,11 @@ def fairest_table(
                 row["authors Highest_DI"] = auth
             row.update({"cell cap": r["cell_cap"], "levels searched": searched, "levels skipped": skipped,
                         "battery samples": r["n_battery"], "W_A solves": r["tests_run"].get("W_A", 0)})
+            note = ""
+            if failed:
+                what = "not run" if not_run else f"method failed at {len(failed)} level(s)"
+                note = f"{what}: {failed[0].get('error', '')}"
+            row["note"] = note
             rows.append(row)
     return pd.DataFrame(rows)
 

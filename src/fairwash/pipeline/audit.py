@@ -200,10 +200,11 @@ def _detect_one(data: AuditData, job: Mapping[str, Any], thr: ReferenceThreshold
     started = time.perf_counter()
     man = load_manipulation(job["manipulated_parquet"], job["manipulated_json"])
     info = json.loads(Path(job["manipulated_json"]).read_text())
-    error = info.get("error")
+    error = info.get("error")  # the method could not run: Q is the original, nothing to test
     support = int(np.count_nonzero(man.weights > 0))
-    if support < m:
+    if error is None and support < m:
         error = f"Q has {support} support points, fewer than m = {m}"
+    if error is not None:
         frame = pd.DataFrame({"sample": [], "di": [], "compliant": [], "passed": []})
         for t in tests:
             frame[f"{t}_stat"], frame[f"{t}_p"], frame[f"{t}_rejected"] = [], [], []
