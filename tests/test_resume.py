@@ -36,7 +36,8 @@ def _counting(monkeypatch, module, name: str, fail_at: int | None = None) -> lis
 
 def _without_timings(obj):
     if isinstance(obj, dict):
-        return {k: _without_timings(v) for k, v in obj.items() if k not in ("seconds", "method_seconds")}
+        timings = ("seconds", "method_seconds", "resumed_seconds")
+        return {k: _without_timings(v) for k, v in obj.items() if k not in timings}
     if isinstance(obj, list):
         return [_without_timings(v) for v in obj]
     return obj
@@ -57,6 +58,11 @@ def test_checkpoint_roundtrip_and_fingerprint(tmp_path):
     assert again.resumed and "draw_0" in again and len(again) == 1
     got = again.get("draw_0")
     assert got["KL_A"] == math.inf and got["W_A"] == 0.1 + 0.2  # floats come back bit for bit
+    again.put("draw_1", {"W_A": 1.0}, seconds=2.5)
+    third = Checkpoint(tmp_path / "job", fp)
+    assert len(third) == 2 and third.resumed_seconds == 0.0
+    third.get("draw_1"), third.get("draw_0"), third.get("draw_9")
+    assert third.resumed_seconds == 2.5 and third.seconds("draw_0") == 0.0  # stored without seconds
     other = Checkpoint(tmp_path / "job", {"settings": {"seed": 2}})  # other settings: start afresh
     assert not other.resumed and other.get("draw_0") is None
     with pytest.raises(ValueError, match="checkpoint key"):
@@ -98,6 +104,7 @@ def test_reference_resumes_from_the_first_missing_draw(staged, tmp_path, monkeyp
     with pytest.raises(Interrupted):
         _reference(staged, tmp_path / "out.json", resume_dir=resume)
     assert not (tmp_path / "out.json").exists() and len(list(resume.glob("draw_*.json"))) == 7
+    assert len(list(resume.glob("draw_*.seconds"))) == 7
     monkeypatch.undo()
     calls = _counting(monkeypatch, battery, "reference_draws")
     resumed = _reference(staged, tmp_path / "out.json", resume_dir=resume)
@@ -107,6 +114,8 @@ def test_reference_resumes_from_the_first_missing_draw(staged, tmp_path, monkeyp
     on_disk = json.loads((tmp_path / "out.json").read_text())
     assert _without_timings(on_disk) == _without_timings(json.loads((tmp_path / "plain.json").read_text()))
     assert "mmd_self_term" in on_disk["precomputed"]
+    # the job's cost includes the seven draws of the first attempt (stored with each draw)
+    assert plain["resumed_seconds"] == 0.0 and on_disk["resumed_seconds"] > 0.0
 
 
 def test_reference_checkpoint_of_other_settings_is_not_used(staged, tmp_path, monkeypatch):
@@ -151,6 +160,9 @@ def test_detection_resumes_after_the_finished_methods(staged, tmp_path, monkeypa
         a = json.loads((tmp_path / "run" / f"{me}.json").read_text())
         b = json.loads((tmp_path / "plain" / f"{me}.json").read_text())
         assert _without_timings(a) == _without_timings(b)
+        assert b["resumed_seconds"] == 0.0
+        # Matching finished in the first attempt: its seconds are resumed work, Entropic_b's are not
+        assert a["resumed_seconds"] == (a["seconds"] if me == "Matching" else 0.0)
 
 
 # ----------------------------------------------------------------------------- Tables 3, 15
@@ -177,3 +189,4 @@ def test_fairest_search_resumes_at_the_first_level_not_stored(staged, tmp_path, 
     resumed = _fairest(staged, method, tmp_path / "out.json", resume_dir=resume)
     assert len(calls) == 2 and not resume.exists()
     assert _without_timings(resumed) == _without_timings(plain)
+    assert plain["resumed_seconds"] == 0.0 and resumed["resumed_seconds"] > 0.0

@@ -574,13 +574,15 @@ def fairest_undetected_sets(
                 levels_q.seconds += float(stored["method_seconds"])
         else:
             before = (counters.samples, dict(counters.tests), levels_q.runs, levels_q.seconds)
+            level_started = time.perf_counter()
             records = _search_level(level, sorted(open_sets), sets, results, levels_q, ctx, thresholds, m,
                                     n_samples, random_state, counters)
             if checkpoint is not None:
                 checkpoint.put(key, {
                     "records": records, "samples": counters.samples - before[0],
                     "tests": {t: k - before[1].get(t, 0) for t, k in counters.tests.items()},
-                    "runs": levels_q.runs - before[2], "method_seconds": levels_q.seconds - before[3]})
+                    "runs": levels_q.runs - before[2], "method_seconds": levels_q.seconds - before[3]},
+                    seconds=time.perf_counter() - level_started)
         for s, record in records.items():
             results[s].levels.append(record)
             if record["status"] == "searched" and record["best"] is not None:

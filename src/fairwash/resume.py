@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 import shutil
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = ["Checkpoint", "fingerprint", "reference_draws_resumable"]
 
 _KEY = re.compile(r"^[A-Za-z0-9_.=-]+$")
 _FINGERPRINT = "_fingerprint.json"
+_SECONDS = ".seconds"
 
 
 def _file_digest(path: str | Path) -> str:
@@ -90,6 +92,8 @@ class Checkpoint:
         if self.directory.exists() and (not marker.exists() or marker.read_text() != text):
             shutil.rmtree(self.directory)
         self.resumed = self.directory.exists()
+        #: compute seconds of the units read back so far (done by earlier attempts)
+        self.resumed_seconds = 0.0
         self.directory.mkdir(parents=True, exist_ok=True)
         if not marker.exists():
             atomic_write_text(text, marker)
@@ -103,13 +107,26 @@ class Checkpoint:
         return self._path(key, ".json").exists() or self._path(key, ".parquet").exists()
 
     def get(self, key: str, default: Any = None) -> Any:
-        """The JSON value stored under ``key`` (``default`` when the unit is not done)."""
-        path = self._path(key, ".json")
-        return json.loads(path.read_text()) if path.exists() else default
+        """The JSON value stored under ``key`` (``default`` when the unit is not done).
 
-    def put(self, key: str, value: Any) -> None:
-        """Store a finished unit (atomically: an interruption leaves no half file)."""
+        A hit adds the unit's stored compute seconds to :attr:`resumed_seconds`.
+        """
+        path = self._path(key, ".json")
+        if not path.exists():
+            return default
+        self.resumed_seconds += self.seconds(key)
+        return json.loads(path.read_text())
+
+    def put(self, key: str, value: Any, *, seconds: float = 0.0) -> None:
+        """Store a finished unit (atomically: an interruption leaves no half file) and the
+        seconds it took, so that a resumed job can report the work its outputs cost."""
+        atomic_write_text(f"{float(seconds)!r}\n", self._path(key, _SECONDS))
         atomic_write_text(_dumps(value), self._path(key, ".json"))
+
+    def seconds(self, key: str) -> float:
+        """Compute seconds stored with unit ``key`` (0 when none were)."""
+        path = self._path(key, _SECONDS)
+        return float(path.read_text()) if path.exists() else 0.0
 
     def get_frame(self, key: str) -> pd.DataFrame | None:
         path = self._path(key, ".parquet")
@@ -121,7 +138,8 @@ class Checkpoint:
     def __len__(self) -> int:
         """Finished units stored (temporary files of an interrupted write not counted)."""
         names = (p.name for p in self.directory.iterdir())
-        return sum(1 for name in names if name != _FINGERPRINT and not name.startswith("."))
+        return sum(1 for name in names
+                   if name != _FINGERPRINT and not name.startswith(".") and not name.endswith(_SECONDS))
 
     def clear(self) -> None:
         """Remove the folder (call once the job's outputs are written), and its parent and
@@ -150,9 +168,10 @@ def reference_draws_resumable(context: Any, m: int, *, tests: Sequence[str], n_d
     for i in range(int(n_draws)):
         row = checkpoint.get(f"draw_{i}")
         if row is None:
+            started = time.perf_counter()
             one = battery.reference_draws(context, int(m), tests=tests, n_draws=1, random_state=seed, start=i)
             row = {t: float(v[0]) for t, v in one.items()}
-            checkpoint.put(f"draw_{i}", row)
+            checkpoint.put(f"draw_{i}", row, seconds=time.perf_counter() - started)
         rows.append(row)
     if "MMD_A" in context.calibrated(tests):
         context.mmd_reference  # noqa: B018 -- built (and kept) on first access

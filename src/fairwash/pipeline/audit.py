@@ -103,7 +103,8 @@ def reference_stage(
                                       checkpoint=ck)
     thr = thresholds_from_draws(ctx, int(m), draws, tests=tests, level=float(level), rule=rule,
                                 random_state=int(seed))
-    out = thr.to_dict() | {"dataset": data.name, "seconds": time.perf_counter() - started}
+    out = thr.to_dict() | {"dataset": data.name, "seconds": time.perf_counter() - started,
+                           "resumed_seconds": ck.resumed_seconds if ck is not None else 0.0}
     atomic_write_json(out, out_json)
     if ck is not None:
         ck.clear()
@@ -177,14 +178,14 @@ def detect_stages(
     for i, job in enumerate(jobs):
         key = f"job{i}"
         stored = ck.get(key) if ck is not None else None
-        if stored is not None:
-            frame, summary = ck.get_frame(key), stored
+        if stored is not None:  # done by an earlier attempt: its seconds are resumed work
+            frame, summary = ck.get_frame(key), stored | {"resumed_seconds": ck.seconds(key)}
         else:
             frame, summary = _detect_one(data, job, thr, ctx, m=int(m), n_samples=int(n_samples),
                                          target=float(target), tests=tests)
             if ck is not None:
                 ck.put_frame(key, frame)
-                ck.put(key, summary)
+                ck.put(key, summary, seconds=summary["seconds"])
         atomic_write_parquet(frame, job["out_parquet"])
         atomic_write_json(summary, job["out_json"])
         summaries.append(summary)
@@ -216,7 +217,7 @@ def _detect_one(data: AuditData, job: Mapping[str, Any], thr: ReferenceThreshold
         "dataset": data.name, "method": info["method"], "m": m, "target": target,
         "di_q": float(man.di), "error": error,
         "reached": bool(info.get("reached", False)) and error == info.get("error"),
-        "tests": list(tests), "seconds": time.perf_counter() - started,
+        "tests": list(tests), "seconds": time.perf_counter() - started, "resumed_seconds": 0.0,
     }
     return frame, _clean(summary)
 
@@ -277,7 +278,8 @@ def fairest_stage(
         "dataset": data.name, "method": method, "start": float(start), "step": float(step),
         "n_samples": int(n_samples), "ablation": list(ablation), "method_runs": cache.runs,
         "method_seconds": cache.seconds, "method_errors": {str(k): v for k, v in cache.errors.items()},
-        "seconds": time.perf_counter() - started, "sizes": sizes,
+        "seconds": time.perf_counter() - started,
+        "resumed_seconds": ck.resumed_seconds if ck is not None else 0.0, "sizes": sizes,
     }
     atomic_write_json(_clean(out), out_json)
     if ck is not None:
