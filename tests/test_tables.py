@@ -76,7 +76,8 @@ def test_datasets_table_paper_columns(tmp_path):
 
 
 def _detect_summary(path, evades_all):
-    return _write_json(path, {"compliant_pass_all": 0.0, "di_q": 0.8, "n_samples": 4, "n_compliant": 2,
+    return _write_json(path, {"compliant_pass_all": 0.0, "di_q": 0.8, "di_mean": 0.75, "n_samples": 4,
+                              "n_compliant": 2,
                               "evades_all": evades_all, "evades": {"KS": True},
                               "rejection_rate": {"KS": 0.5}})
 
@@ -90,6 +91,9 @@ def test_detection_table_paper_verdict(tmp_path):
     assert t[("adult", "Matching")] == "" and t[("inc", "Matching")] == "undetected"
     assert t[("sim", "Grad_b_1D")] == "" and t[("sim", "Matching")] == ""
     assert (detection_table(summaries)["paper"] == "").all()  # no specs: no paper names
+    full = detection_table(summaries)
+    assert list(full.columns[3:6]) == ["DI of Q", "mean sample DI", "sizes evaded"]
+    assert (full["mean sample DI"] == 0.75).all()
 
 
 def _fairest_json(path, best):

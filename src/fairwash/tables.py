@@ -188,7 +188,9 @@ def detection_table(
         (Table 2 as Section 7 states it: ``detected`` / ``undetected``; empty where the
         text says nothing).
 
-    Columns: compliant samples (DI > target) out of all, those passing all tests, the
+    Columns: Q's DI and the mean DI of its samples (lower for reweighting methods: weighted
+    sampling without replacement under-includes heavy points, docs/protocol.md), compliant
+    samples (DI > target) out of all, those passing all tests, the
     verdict ``evades all``, the tests some compliant sample passes, each test's rejection
     rate over all samples, ``sizes evaded``: at how many of the data set's sizes the
     method evades all tests (the paper's mark), and a ``note``. A method that could not run
@@ -202,6 +204,7 @@ def detection_table(
         sampled = s["n_samples"] > 0
         row = {
             "data set": ds, "method": method, "m": int(m), "DI of Q": s["di_q"],
+            "mean sample DI": s.get("di_mean") if sampled else None,
             "samples": s["n_samples"], "DI > target": s["n_compliant"],
             "of which pass all": (0 if s["n_compliant"] == 0 else int(round(comp_pass * s["n_compliant"]))),
             "evades all": bool(s["evades_all"]) if sampled else None,
@@ -221,7 +224,7 @@ def detection_table(
     for d, me in zip(frame["data set"], frame["method"], strict=True):
         verdicts = frame.loc[(frame["data set"] == d) & (frame["method"] == me), "evades all"].dropna()
         marks.append(f"{int(verdicts.sum())}/{len(verdicts)}" if len(verdicts) else "n/a")
-    frame.insert(4, "sizes evaded", marks)
+    frame.insert(frame.columns.get_loc("mean sample DI") + 1, "sizes evaded", marks)
     return frame
 
 
