@@ -102,7 +102,7 @@ def test_a_method_that_could_not_run_is_not_sampled(staged, tmp_path):
     assert s["n_samples"] == 0 and s["error"] == info["error"] and not s["reached"]
     assert pd.read_parquet(tmp_path / "g.parquet").empty
     row = detection_table({("toy", "Grad_p", 40): tmp_path / "g.json"}).iloc[0]
-    assert row["evades all"] is None and row["sizes evaded"] == "n/a"
+    assert row["evades all"] is None and row["sizes evaded"] == "n/a" and row["tests evaded"] == ""
     assert row["note"].startswith("not sampled: Grad_p moves points through the audited model")
 
 

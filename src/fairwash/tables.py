@@ -209,7 +209,7 @@ def detection_table(
             "of which pass all": (0 if s["n_compliant"] == 0 else int(round(comp_pass * s["n_compliant"]))),
             "evades all": bool(s["evades_all"]) if sampled else None,
             "paper": paper_values.lookup(paper_name((specs or {}).get(ds, {})), method, "detection"),
-            "tests evaded": " ".join(t for t, v in s["evades"].items() if v) or "none",
+            "tests evaded": (" ".join(t for t, v in s["evades"].items() if v) or "none") if sampled else "",
         }
         row.update({f"rej {t}": r for t, r in s["rejection_rate"].items()})
         if not sampled:
