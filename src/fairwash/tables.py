@@ -220,11 +220,11 @@ def detection_table(
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    marks = []
-    for d, me in zip(frame["data set"], frame["method"], strict=True):
-        verdicts = frame.loc[(frame["data set"] == d) & (frame["method"] == me), "evades all"].dropna()
-        marks.append(f"{int(verdicts.sum())}/{len(verdicts)}" if len(verdicts) else "n/a")
-    frame.insert(frame.columns.get_loc("mean sample DI") + 1, "sizes evaded", marks)
+    # the paper's mark counts only the sizes that were sampled
+    mark = {key: (f"{int(v.dropna().sum())}/{v.count()}" if v.count() else "n/a")
+            for key, v in frame.groupby(["data set", "method"])["evades all"]}
+    frame.insert(frame.columns.get_loc("mean sample DI") + 1, "sizes evaded",
+                 [mark[key] for key in zip(frame["data set"], frame["method"], strict=True)])
     return frame
 
 
