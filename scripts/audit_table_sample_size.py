@@ -10,8 +10,9 @@ import pandas as pd
 from fairwash.tables import write_table
 
 study = pd.concat([pd.read_parquet(p) for p in snakemake.input.parquets], ignore_index=True)
-notes = [json.load(open(p))["message"] for p in snakemake.input.summaries]
+summaries = [json.load(open(p)) for p in snakemake.input.summaries]
+notes = [f"{s['dataset']}: {s['message']}." for s in summaries]
 o = snakemake.output
 write_table(study, csv=o.csv, md=o.md, tex=o.tex, digits=3,
-            title="Fig. 8. Fairest undetected DI vs sample fraction. " + " ".join(notes))
+            title="Fig. 8. Fairest undetected DI vs sample fraction — " + " ".join(notes))
 print(notes, file=sys.stderr)
