@@ -20,5 +20,7 @@ verdicts = detection_frame(dict(zip(keys, snakemake.input.verdicts, strict=True)
 fig = plot_detection_tries(detection_tries(verdicts), dataset=ds)
 print(save_figure(fig, o.fig9, o.fig9_pdf), file=sys.stderr)
 fairest = read_fairest(dict(zip(p.fairest_methods, snakemake.input.fairest, strict=True)))
-fig = plot_fairest_tries(fairest_tries(fairest), dataset=ds, sizes=p.sizes)
+not_run = [me for me, run in fairest.items() if run.get("method_errors") and not run.get("method_runs")]
+fig = plot_fairest_tries(fairest_tries(fairest), dataset=ds, sizes=p.sizes, methods=list(fairest),
+                         not_run=not_run)
 print(save_figure(fig, o.fig11, o.fig11_pdf), file=sys.stderr)

@@ -225,6 +225,19 @@ def test_fairest_tries_reads_the_level_found():
     assert res["median_tries"].iloc[0] == 2
 
 
+def test_fairest_tries_names_the_methods_without_a_line():
+    """A searched method with no undetected sample, or one that could not run, is named in its panel."""
+    fairest = F.fairest_tries({"Entropic_b": fairest_json(0.7, 3), "Replace": fairest_json(None, 0)})
+    fig = F.plot_fairest_tries(fairest, dataset="alpha", sizes=[50],
+                               methods=["Entropic_b", "Replace", "Grad_p"], not_run=["Grad_p"])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "no undetected sample: Replace" in "\n".join(texts)
+    assert "not run: Grad_p" in "\n".join(texts)
+    assert "Entropic_b" not in "\n".join(texts)
+    fig = F.plot_fairest_tries(fairest, dataset="alpha", sizes=[50], methods=["Entropic_b"])
+    assert not fig.axes[0].texts
+
+
 def test_detection_frame_reads_the_audit_files(tmp_path, rng):
     verdicts = verdict_frame(rng)
     paths = {}

@@ -744,7 +744,8 @@ def read_fairest(paths: Mapping[str, str | Path]) -> dict[str, dict[str, Any]]:
     return {method: json.loads(Path(p).read_text()) for method, p in paths.items()}
 
 
-def plot_fairest_tries(tries: pd.DataFrame, *, dataset: str, sizes: Sequence[int] | None = None) -> Any:
+def plot_fairest_tries(tries: pd.DataFrame, *, dataset: str, sizes: Sequence[int] | None = None,
+                       methods: Sequence[str] | None = None, not_run: Sequence[str] = ()) -> Any:
     """Fig. 11 (Appendix 0.N.2): tries needed to find the fairest undetected sample.
 
     One panel per sample size ``m``, one line per method: the probability that ``k``
@@ -761,6 +762,11 @@ def plot_fairest_tries(tries: pd.DataFrame, *, dataset: str, sizes: Sequence[int
     sizes : sequence of int, optional
         Panels to draw (default: the sizes in ``tries``); a size without any found
         sample gets an empty panel saying so.
+    methods : sequence of str, optional
+        Every method searched.  Those without a line in a panel are named under it
+        ("no undetected sample"), so a missing line is never mistaken for a dropped one.
+    not_run : sequence of str, default ()
+        Methods that could not run at all (e.g. Grad without a model), named as such.
 
     Returns
     -------
@@ -769,12 +775,12 @@ def plot_fairest_tries(tries: pd.DataFrame, *, dataset: str, sizes: Sequence[int
     from matplotlib.ticker import MaxNLocator
 
     sizes = sorted({int(m) for m in tries["m"]} if sizes is None else {int(m) for m in sizes}) or [0]
-    methods = _ordered(list(dict.fromkeys(tries["method"])))
+    drawn = _ordered(list(dict.fromkeys(tries["method"])))
     with figure_style():
         fig, axes = new_figure(1, len(sizes), figsize=(5.0 * len(sizes) + 0.4, 4.2), sharey=True)
         for ax, m in zip(axes[0], sizes, strict=True):
             part = tries[tries["m"] == m]
-            for j, method in enumerate(methods):
+            for j, method in enumerate(drawn):
                 g = part[part["method"] == method].sort_values("k")
                 if g.empty:
                     continue
@@ -782,7 +788,7 @@ def plot_fairest_tries(tries: pd.DataFrame, *, dataset: str, sizes: Sequence[int
                 first = g.iloc[0]
                 label = (f"{method}: DI > {first['level']:.2f}, "
                          f"{int(first['n_passed'])}/{int(first['n'])} pass")
-                ax.plot(g["k"], g["p_none"] + _jitter(j, len(methods)), label=label, color=st.colour,
+                ax.plot(g["k"], g["p_none"] + _jitter(j, len(drawn)), label=label, color=st.colour,
                         linestyle=st.linestyle, marker=st.marker, ms=3.5, lw=1.3)
                 med = first["median_tries"]
                 if np.isfinite(med):
@@ -798,6 +804,14 @@ def plot_fairest_tries(tries: pd.DataFrame, *, dataset: str, sizes: Sequence[int
                         transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.3")
             else:
                 ax.legend(loc="upper right", fontsize=7)
+            shown = set(part["method"])
+            none_found = [me for me in _ordered(list(methods or [])) if me not in shown and me not in not_run]
+            absent = [f"not run: {', '.join(_ordered(list(not_run)))}"] if not_run else []
+            if none_found and not part.empty:
+                absent.insert(0, f"no undetected sample: {', '.join(none_found)}")
+            if absent:
+                ax.text(0.02, 0.02, "\n".join(absent), transform=ax.transAxes, ha="left", va="bottom",
+                        fontsize=7, color="0.3", wrap=True)
         axes[0, 0].set_ylabel("P(no undetected sample above the level in k tries)")
         fig.suptitle(f"Fig. 11. {dataset}: how many tries the fairest undetected sample takes "
                      f"(large marker: median tries)")
