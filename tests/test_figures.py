@@ -230,12 +230,15 @@ def test_fairest_tries_names_the_methods_without_a_line():
     fairest = F.fairest_tries({"Entropic_b": fairest_json(0.7, 3), "Replace": fairest_json(None, 0)})
     fig = F.plot_fairest_tries(fairest, dataset="alpha", sizes=[50],
                                methods=["Entropic_b", "Replace", "Grad_p"], not_run=["Grad_p"])
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "no undetected sample: Replace" in "\n".join(texts)
-    assert "not run: Grad_p" in "\n".join(texts)
-    assert "Entropic_b" not in "\n".join(texts)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[0].startswith("Entropic_b: DI > 0.70")
+    assert labels[1:] == ["no undetected sample: Replace", "not run: Grad_p"]
     fig = F.plot_fairest_tries(fairest, dataset="alpha", sizes=[50], methods=["Entropic_b"])
-    assert not fig.axes[0].texts
+    assert len(fig.axes[0].get_legend().get_texts()) == 1
+    empty = F.fairest_tries({"Replace": fairest_json(None, 0)})
+    fig = F.plot_fairest_tries(empty, dataset="alpha", sizes=[50], methods=["Replace", "Grad_p"],
+                               not_run=["Grad_p"])
+    assert "not run: Grad_p" in fig.axes[0].texts[0].get_text()
 
 
 def test_detection_frame_reads_the_audit_files(tmp_path, rng):

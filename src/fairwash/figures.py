@@ -799,19 +799,18 @@ def plot_fairest_tries(tries: pd.DataFrame, *, dataset: str, sizes: Sequence[int
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("tries k (samples drawn at the fairest level)")
             ax.set_title(f"m = {m}" if m else "no sample size")
-            if part.empty:
-                ax.text(0.5, 0.5, "no method found an undetected\nsample above the original DI",
-                        transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.3")
-            else:
-                ax.legend(loc="upper right", fontsize=7)
             shown = set(part["method"])
             none_found = [me for me in _ordered(list(methods or [])) if me not in shown and me not in not_run]
-            absent = [f"not run: {', '.join(_ordered(list(not_run)))}"] if not_run else []
-            if none_found and not part.empty:
-                absent.insert(0, f"no undetected sample: {', '.join(none_found)}")
-            if absent:
-                ax.text(0.02, 0.02, "\n".join(absent), transform=ax.transAxes, ha="left", va="bottom",
-                        fontsize=7, color="0.3", wrap=True)
+            notes = [f"no undetected sample: {', '.join(none_found)}"] if none_found and len(part) else []
+            notes += [f"not run: {', '.join(_ordered(list(not_run)))}"] if not_run else []
+            if part.empty:
+                ax.text(0.5, 0.5, "\n".join(["no method found an undetected\nsample above the original DI",
+                                             *notes]),
+                        transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.3")
+            else:
+                for note in notes:  # named in the legend, without a line
+                    ax.plot([], [], linestyle="none", label=note)
+                ax.legend(loc="upper right", fontsize=7)
         axes[0, 0].set_ylabel("P(no undetected sample above the level in k tries)")
         fig.suptitle(f"Fig. 11. {dataset}: how many tries the fairest undetected sample takes "
                      f"(large marker: median tries)")
