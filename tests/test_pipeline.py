@@ -106,6 +106,37 @@ def test_same_seed_same_bytes(tiny_run, tmp_path):
         assert (other / rel).read_bytes() == (work / rel).read_bytes(), rel
 
 
+@pytest.mark.slow
+def test_table2_per_method_jobs_write_the_same_bytes(tiny_run, tmp_path):
+    """`battery.detect_jobs: per_method` splits Table 2 into a job per method, nothing else."""
+    work, config = tiny_run
+    cfg = yaml.safe_load(config.read_text())
+    cfg["battery"]["detect_jobs"] = "per_method"
+    split = tmp_path / "split.yaml"
+    split.write_text(yaml.safe_dump(cfg))
+    other = tmp_path / "split"
+    for rel in ("results/audited", "results/manipulated", "results/models"):  # upstream, kept as is
+        shutil.copytree(work / rel, other / rel)
+    (other / "results/audit/simtiny").mkdir(parents=True)
+    for ref in (work / "results/audit/simtiny").glob("reference_m*.json"):
+        shutil.copy2(ref, other / "results/audit/simtiny" / ref.name)
+    outputs = sorted(p.relative_to(work) for p in (work / "results/audit/simtiny").glob("*_m*.*")
+                     if not p.name.startswith(("reference_", "fairest_")))
+    assert len(outputs) == 2 * 2 * len(PAPER_METHODS)  # parquet + json per (method, m)
+    proc = _snakemake(other, split, *map(str, outputs))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    jobs = {line.split()[-1].rstrip(":") for line in proc.stderr.splitlines() if "rule detect_" in line}
+    assert jobs == {f"detect_simtiny_{me}_m{m}" for me in PAPER_METHODS for m in (50, 100)}
+    timing = {"seconds", "resumed_seconds"}
+    for rel in outputs:
+        if rel.suffix == ".parquet":
+            assert (other / rel).read_bytes() == (work / rel).read_bytes(), rel
+        else:
+            a, b = (json.loads((d / rel).read_text()) for d in (other, work))
+            assert {k: v for k, v in a.items() if k not in timing} == {
+                k: v for k, v in b.items() if k not in timing}, rel
+
+
 @pytest.mark.parametrize(
     ("mutate", "needle"),
     [
@@ -150,6 +181,25 @@ def test_paper_configs_run_only_the_papers_sets(tmp_path, name):
         for method in PAPER_METHODS:
             assert f"ds={ds}, method={method}" in fairest, (ds, method)
     assert not (tmp_path / "results").exists()
+
+
+def test_cluster_overlay_splits_table2_per_method(tmp_path):
+    """`--configfile config/paper.yaml config/cluster.yaml`: one Table 2 job per (set, method, m)."""
+    proc = _snakemake(tmp_path, REPO / "config" / "paper.yaml", "-n")
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    cluster = subprocess.run([*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
+                              "--configfile", str(REPO / "config" / "paper.yaml"),
+                              str(REPO / "config" / "cluster.yaml")],
+                             capture_output=True, text=True, timeout=900)
+    assert cluster.returncode == 0, (cluster.stdout + cluster.stderr)[-4000:]
+
+    def detect_jobs(listing: str) -> set[str]:
+        return {line.split()[-1].rstrip(":") for line in listing.splitlines() if "rule detect_" in line}
+
+    grouped, split = detect_jobs(proc.stdout), detect_jobs(cluster.stdout)
+    assert len(grouped) == 14 and "detect_inc_m4000" in grouped  # 7 sets x 2 sizes
+    assert len(split) == 14 * len(PAPER_METHODS)
+    assert {f"detect_inc_{me}_m4000" for me in PAPER_METHODS} <= split
 
 
 def _key_paths(tree: dict, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

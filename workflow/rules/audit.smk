@@ -35,41 +35,45 @@ rule reference:
         "../../scripts/audit_reference.py"
 
 
-# Table 2: one job per (data set, m) runs the battery on the samples of every method: the
-# audited set, the thresholds and the battery's set-up are loaded once (a job per method
-# spent more time starting than sampling). The outputs stay one pair per method.
+# Table 2: by default one job per (data set, m) runs the battery on the samples of every
+# method: the audited set, the thresholds and the battery's set-up are loaded once (a job per
+# method spent more time starting than sampling on the small sets). `battery.detect_jobs:
+# per_method` makes one job per (data set, method, m) instead, for a cluster, where the hour-long
+# n = 20 000 jobs would otherwise bound the wall time. Each method keeps its own seed, so both
+# layouts write the same bytes. The outputs stay one pair per method.
 for _ds in DATASETS:
     for _m in sizes_of(_ds):
+        for _tag, _methods in detect_groups(_ds):
 
-        rule:
-            name:
-                f"detect_{_ds}_m{_m}"
-            input:
-                audited=f"results/audited/{_ds}.parquet",
-                manipulated=[f"results/manipulated/{_ds}/{me}.parquet" for me in methods_for(_ds)],
-                summaries=[f"results/manipulated/{_ds}/{me}.json" for me in methods_for(_ds)],
-                reference=f"results/audit/{_ds}/reference_m{_m}.json",
-            output:
-                parquets=[f"results/audit/{_ds}/{me}_m{_m}.parquet" for me in methods_for(_ds)],
-                jsons=[f"results/audit/{_ds}/{me}_m{_m}.json" for me in methods_for(_ds)],
-            log:
-                f"results/logs/audit/{_ds}/detect_m{_m}.log",
-            benchmark:
-                f"results/benchmarks/audit/detect/{_ds}_m{_m}.tsv"
-            params:
-                m=_m,
-                n_samples=battery(_ds, "n_samples"),
-                target=config["target_di"],
-                seeds=[audit_seed(_ds, "detect", me, _m) for me in methods_for(_ds)],
-                resume=f"results/resume/detect/{_ds}_m{_m}",
-            threads: 1
-            resources:
-                mem_mb=4000,
-                runtime=600,
-            conda:
-                ENV
-            script:
-                "../../scripts/audit_detect.py"
+            rule:
+                name:
+                    f"detect_{_ds}{_tag}_m{_m}"
+                input:
+                    audited=f"results/audited/{_ds}.parquet",
+                    manipulated=[f"results/manipulated/{_ds}/{me}.parquet" for me in _methods],
+                    summaries=[f"results/manipulated/{_ds}/{me}.json" for me in _methods],
+                    reference=f"results/audit/{_ds}/reference_m{_m}.json",
+                output:
+                    parquets=[f"results/audit/{_ds}/{me}_m{_m}.parquet" for me in _methods],
+                    jsons=[f"results/audit/{_ds}/{me}_m{_m}.json" for me in _methods],
+                log:
+                    f"results/logs/audit/{_ds}/detect{_tag}_m{_m}.log",
+                benchmark:
+                    f"results/benchmarks/audit/detect/{_ds}{_tag}_m{_m}.tsv"
+                params:
+                    m=_m,
+                    n_samples=battery(_ds, "n_samples"),
+                    target=config["target_di"],
+                    seeds=[audit_seed(_ds, "detect", me, _m) for me in _methods],
+                    resume=f"results/resume/detect/{_ds}{_tag}_m{_m}",
+                threads: 1
+                resources:
+                    mem_mb=4000,
+                    runtime=600,
+                conda:
+                    ENV
+                script:
+                    "../../scripts/audit_detect.py"
 
 
 rule fairest:

@@ -150,6 +150,7 @@ BATTERY_DEFAULTS = {
     "w_method": "exact",
     "subref_size": 5000,
     "n_samples": 30,
+    "detect_jobs": "per_size",
     "n_samples_fairest": 100,
     "start_level": 0.95,
     "step": 0.05,
@@ -169,6 +170,14 @@ def battery(ds, key):
     if key in own:
         return own[key]
     return config.get("battery", {}).get(key, BATTERY_DEFAULTS[key])
+
+
+def detect_groups(ds):
+    """(job name tag, methods) of the Table 2 jobs of one data set at each size;
+    one job for every method (``per_size``) or one per method (``per_method``)."""
+    if battery(ds, "detect_jobs") == "per_method":
+        return [(f"_{me}", [me]) for me in methods_for(ds)]
+    return [("", methods_for(ds))]
 
 
 def audit_seed(ds, *parts):
