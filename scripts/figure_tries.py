@@ -13,6 +13,7 @@ from fairwash.figures import (
     read_fairest,
     save_figure,
 )
+from fairwash.tables import search_not_run
 
 ds, p, o = snakemake.wildcards.ds, snakemake.params, snakemake.output
 keys = [(me, int(m)) for me, m in p.verdict_keys]
@@ -20,7 +21,8 @@ verdicts = detection_frame(dict(zip(keys, snakemake.input.verdicts, strict=True)
 fig = plot_detection_tries(detection_tries(verdicts), dataset=ds)
 print(save_figure(fig, o.fig9, o.fig9_pdf), file=sys.stderr)
 fairest = read_fairest(dict(zip(p.fairest_methods, snakemake.input.fairest, strict=True)))
-not_run = [me for me, run in fairest.items() if run.get("method_errors") and not run.get("method_runs")]
+not_run = [me for me, run in fairest.items()  # the rule of Table 3's "n/a", at every size
+           if all(search_not_run(by_set["seven"]) for by_set in run["sizes"].values())]
 fig = plot_fairest_tries(fairest_tries(fairest), dataset=ds, sizes=p.sizes, methods=list(fairest),
                          not_run=not_run)
 print(save_figure(fig, o.fig11, o.fig11_pdf), file=sys.stderr)

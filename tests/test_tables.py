@@ -14,6 +14,7 @@ from fairwash.tables import (
     detection_table,
     fairest_table,
     paper_name,
+    search_not_run,
     shift_with_paper,
     to_latex,
     to_markdown,
@@ -135,6 +136,8 @@ def test_fairest_table_says_when_a_method_could_not_run(tmp_path):
     assert t.loc["Grad_b", "note"] == f"method failed at 1 level(s): {error}"
     assert pd.isna(t.loc["Replace", "fairest DI"]) and t.loc["Replace", "note"] == ""
     assert "| n/a |" in to_markdown(t.reset_index())
+    # the same rule names Fig. 11's "not run" methods
+    assert [search_not_run(lv) for lv in (failed, partly, nothing)] == [True, False, False]
 
 
 def test_shift_with_paper_places_each_paper_column_after_ours():

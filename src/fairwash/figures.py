@@ -763,7 +763,7 @@ def plot_fairest_tries(tries: pd.DataFrame, *, dataset: str, sizes: Sequence[int
         Panels to draw (default: the sizes in ``tries``); a size without any found
         sample gets an empty panel saying so.
     methods : sequence of str, optional
-        Every method searched.  Those without a line in a panel are named under it
+        Every method searched.  Those without a line in a panel are named in its legend
         ("no undetected sample"), so a missing line is never mistaken for a dropped one.
     not_run : sequence of str, default ()
         Methods that could not run at all (e.g. Grad without a model), named as such.

@@ -266,7 +266,7 @@ def fairest_table(
             searched = sum(1 for lv in r["levels"] if lv["status"] == "searched")
             skipped = sum(1 for lv in r["levels"] if lv["status"] == "skipped_cell_cap")
             failed = [lv for lv in r["levels"] if lv["status"] == "method_failed"]
-            not_run = bool(failed) and searched == 0
+            not_run = search_not_run(r)
             row = {"data set": ds, "original DI": r["di_original"], "m": m,
                    "size %": "" if pct is None else str(pct), "method": method,
                    "fairest DI": "n/a" if not_run else r["best_di"], "level": r["level_found"],
@@ -292,6 +292,14 @@ def fairest_table(
             row["note"] = note
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def search_not_run(size_result: Mapping[str, Any]) -> bool:
+    """Whether a fairest search at one size never ran its method: it failed at some level
+    (e.g. Grad without a model) and searched none. ``size_result`` is one ``sizes[m][which]``
+    entry of a ``fairest_<method>.json``."""
+    statuses = {lv["status"] for lv in size_result["levels"]}
+    return "method_failed" in statuses and "searched" not in statuses
 
 
 def thresholds_table(
