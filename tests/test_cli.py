@@ -242,7 +242,7 @@ def test_unexpected_errors_are_reported_as_internal(files, capsys, monkeypatch):
     def boom(args, out):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(cli, "cmd_check", boom)
+    monkeypatch.setattr(cli.check, "cmd_check", boom)
     code, _, err = run(check_args(files, files / "honest.csv"), capsys)
     assert code == 3 and "internal error: RuntimeError: kaboom" in err and "Traceback" not in err
     code, _, err = run([*check_args(files, files / "honest.csv"), "--debug"], capsys)

@@ -42,10 +42,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import kl_div
 
+from fairwash.catalogue import CELL_TESTS, COMPLIANCE_THRESHOLD, COST_ORDER, TESTS, sample_size
 from fairwash.data.base import AuditData
 from fairwash.detect.battery import (
-    NO_MMD,
-    TESTS,
     BatteryContext,
     ReferenceThresholds,
     check_thresholds,
@@ -75,11 +74,6 @@ __all__ = [
     "smallest_safe_fraction",
 ]
 
-#: Order in which a short-circuited battery evaluates the tests (cheapest first; measured:
-#: the cell tests and KS cost microseconds, KL_A milliseconds, MMD_A ~0.1-0.5 s, W_A seconds).
-COST_ORDER: tuple[str, ...] = ("KL_P", "W_P", "MMD_P", "KS", "KL_A", "MMD_A", "W_A")
-#: Tests that depend on a sample only through its four (s, ŷ) counts (used by the cell cap).
-CELL_TESTS: tuple[str, ...] = ("KL_P", "W_P", "MMD_P")
 #: Relative safety margin of the cell cap: a count vector is discarded only if its
 #: vectorised statistic exceeds the threshold by this much (far above rounding error).
 _CAP_RTOL = 1e-6
@@ -212,7 +206,7 @@ def detection(
     *,
     n_samples: int,
     tests: Sequence[str] = TESTS,
-    target: float = 0.8,
+    target: float = COMPLIANCE_THRESHOLD,
     random_state: int | np.random.Generator,
     context: BatteryContext | None = None,
 ) -> pd.DataFrame:
@@ -680,7 +674,7 @@ def sample_size_study(
     Parameters
     ----------
     fractions : sequence of float in (0, 1]
-        Sample sizes as fractions of ``n`` (``m = round(fraction · n)``).
+        Sample sizes as fractions of ``n`` (:func:`fairwash.catalogue.sample_size`).
     thresholds : mapping m -> ReferenceThresholds, or a function of m
     options : mapping method -> options, optional
 
@@ -691,11 +685,7 @@ def sample_size_study(
         (nan when none), ``level_found``, ``n_battery``, ``W_A solves``, ``seconds``.
     """
     n = data.n
-    ms = []
-    for f in fractions:
-        if not 0 < f <= 1:
-            raise ValueError(f"fractions must be in (0, 1], got {f}")
-        ms.append(max(1, int(round(f * n))))
+    ms = [sample_size(f, n) for f in fractions]
     get = thresholds if callable(thresholds) else thresholds.__getitem__
     ctx = context
     rows = []
@@ -727,7 +717,7 @@ class SafeFraction:
     message: str
 
 
-def smallest_safe_fraction(study: pd.DataFrame, target: float = 0.8) -> SafeFraction:
+def smallest_safe_fraction(study: pd.DataFrame, target: float = COMPLIANCE_THRESHOLD) -> SafeFraction:
     """Smallest studied fraction from which on no manipulation reaches ``target`` undetected.
 
     A fraction is *safe* if no method's fairest undetected DI exceeds ``target``. The
@@ -754,6 +744,3 @@ def smallest_safe_fraction(study: pd.DataFrame, target: float = 0.8) -> SafeFrac
                         f"from fraction {f:g} (m = {int(m_of[f])}) on, no studied method reaches "
                         f"DI > {target} undetected; at {fr[last_unsafe]:g} one does")
 
-
-#: Re-exported for callers of the ablation.
-FIVE_TESTS = NO_MMD

@@ -41,13 +41,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairwash.catalogue import COMPLIANCE_THRESHOLD, TESTS
 from fairwash.io import atomic_path
 
 __all__ = [
     "MethodStyle",
     "METHOD_STYLES",
     "GROUP_COLOURS",
-    "TESTS",
     "RC",
     "DPI",
     "method_style",
@@ -101,9 +101,6 @@ METHOD_STYLES: dict[str, MethodStyle] = {
 
 #: Colour of the group S = 0 (disadvantaged) and S = 1, in every figure that splits by group.
 GROUP_COLOURS: dict[int, str] = {0: "tab:red", 1: "tab:blue"}
-
-#: The seven tests of the battery, in the order of the paper's Table 2.
-TESTS: tuple[str, ...] = ("KS", "KL_A", "KL_P", "W_A", "W_P", "MMD_A", "MMD_P")
 
 #: The ``rcParams`` of every figure.
 RC: dict[str, Any] = {
@@ -389,7 +386,7 @@ def plot_tradeoff(shift: pd.DataFrame, *, datasets: Sequence[str] | None = None,
 
 
 # ----------------------------------------------------------------------------- Fig. 7
-def plot_shift_curve(curve: pd.DataFrame, *, target: float = 0.8) -> Any:
+def plot_shift_curve(curve: pd.DataFrame, *, target: float = COMPLIANCE_THRESHOLD) -> Any:
     """Fig. 7 (Appendix 0.I): distribution shift against the original DI, simulated data.
 
     Left: :math:`W_1(Q, P_n)`; right: :math:`\\mathrm{KL}(Q \\Vert P_n)`, both against
@@ -461,7 +458,7 @@ def plot_shift_curve(curve: pd.DataFrame, *, target: float = 0.8) -> Any:
 
 
 # ----------------------------------------------------------------------------- Fig. 8
-def plot_sample_size(study: pd.DataFrame, *, target: float = 0.8,
+def plot_sample_size(study: pd.DataFrame, *, target: float = COMPLIANCE_THRESHOLD,
                      original_di: Mapping[str, float] | None = None) -> Any:
     """Fig. 8 (Appendix 0.J): the fairest undetected DI against the audit sample size.
 

@@ -45,13 +45,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from fairwash.catalogue import PAPER_METHODS
+
 __all__ = ["DATASETS", "METHODS", "QUANTITIES", "VALUES", "lookup", "as_float", "source_of"]
 
 #: The paper's seven data sets (Table 1 order).
 DATASETS = ("ADULT", "INC", "TRA", "MOB", "BAF", "EMP", "PUC")
 #: fairwash's names of the paper's methods (and SBS, Appendix 0.B).
-METHODS = ("Grad_p", "Grad_b", "Grad_p_1D", "Grad_b_1D", "Replace", "Entropic_b", "Entropic_p", "Matching",
-           "SBS")
+METHODS = PAPER_METHODS
 
 #: quantity -> where the paper reports it.
 QUANTITIES = {

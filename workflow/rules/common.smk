@@ -38,15 +38,13 @@ TRAINED = [ds for ds in DATASETS if config["datasets"][ds]["source"] != "authors
 AUTHORS = [ds for ds in DATASETS if config["datasets"][ds]["source"] == "authors"]
 ENV = "../../envs/fairwash.yaml"
 
-# The methods of fairwash.manipulate.METHODS (kept literal so a dry run does not import
-# torch; tests/test_workflow_config.py checks the two lists agree).
-METHOD_NAMES = [
-    "Grad_p", "Grad_b", "Grad_p_1D", "Grad_b_1D", "Replace", "Entropic_b", "Entropic_p", "Matching",
-    "SBS", "Matching_EoO",
-]
-METHOD_NEEDS_MODEL = {m: m.startswith("Grad") for m in METHOD_NAMES}
-METHOD_NEEDS_Y = {m: m == "Matching_EoO" for m in METHOD_NAMES}
-DEFAULT_METHODS = [m for m in METHOD_NAMES if m != "Matching_EoO"]
+# Names and rules of the audit come from the catalogue (importable without torch or POT).
+from fairwash import catalogue
+
+METHOD_NAMES = list(catalogue.METHODS)
+METHOD_NEEDS_MODEL = {m: s.needs_model for m, s in catalogue.METHOD_SPECS.items()}
+METHOD_NEEDS_Y = {m: s.needs_y for m, s in catalogue.METHOD_SPECS.items()}
+DEFAULT_METHODS = list(catalogue.DEFAULT_METHODS)
 
 
 def _alternation(names):
@@ -95,7 +93,7 @@ def methods_for(ds):
 
 def method_options(ds, method):
     """Options of one method: config-wide, then the data set's own (e.g. Grad's C0)."""
-    family = "Grad" if method.startswith("Grad") else method
+    family = catalogue.options_key(method)
     opts = dict(config.get("method_options", {}).get(family, {}))
     opts.update(config["datasets"][ds].get("method_options", {}).get(family, {}))
     return _canonical(opts)
@@ -202,7 +200,7 @@ def fig8_datasets():
 
 def fig8_sizes(ds):
     n = int(config["datasets"][ds]["n_audit"])
-    return [max(1, int(round(f * n))) for f in battery(ds, "fig8_fractions")]
+    return [catalogue.sample_size(f, n) for f in battery(ds, "fig8_fractions")]
 
 
 def fig8_methods(ds):

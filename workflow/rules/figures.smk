@@ -24,7 +24,7 @@ SHIFT_CURVE = None if "shift_curve" not in config else _canonical({
                 if m in config["shift_curve"].get("methods", config.get("methods", DEFAULT_METHODS))],
 })
 SHIFT_CURVE_OPTIONS = {} if SHIFT_CURVE is None else _canonical({
-    m: dict(config.get("method_options", {}).get("Grad" if m.startswith("Grad") else m, {}))
+    m: dict(config.get("method_options", {}).get(catalogue.options_key(m), {}))
     for m in SHIFT_CURVE["methods"]
 })
 

@@ -34,6 +34,7 @@ import ot
 import pandas as pd
 from scipy import stats
 
+from fairwash.catalogue import DISTANCE_TESTS, NO_MMD, TEST_SPECS, TESTS, check_tests
 from fairwash.detect.distances import (
     MMDReference,
     RowIndex,
@@ -67,13 +68,6 @@ __all__ = [
     "code_mode_thresholds",
 ]
 
-#: The seven tests of Tables 2 and 3.
-TESTS: tuple[str, ...] = ("KS", "KL_A", "KL_P", "W_A", "W_P", "MMD_A", "MMD_P")
-#: The five-test ablation of Table 15 (no MMD): a configuration of the same battery.
-NO_MMD: tuple[str, ...] = ("KS", "KL_A", "KL_P", "W_A", "W_P")
-#: Tests calibrated by honest reference draws (eq. 3); KS uses its own p-value.
-DISTANCE_TESTS: tuple[str, ...] = ("KL_A", "KL_P", "W_A", "W_P", "MMD_A", "MMD_P")
-
 #: Relative tolerance when comparing a statistic with a threshold / a reference draw,
 #: so that a statistic equal to a draw up to rounding (e.g. KL_A, constant when all
 #: rows are distinct) counts as a tie, not an exceedance.
@@ -83,15 +77,7 @@ Rule = Literal["quantile", "mean_std"]
 
 
 def _check_tests(tests: Iterable[str]) -> tuple[str, ...]:
-    tests = tuple(tests)
-    unknown = [t for t in tests if t not in TESTS]
-    if unknown:
-        raise ValueError(f"unknown test(s) {unknown}; choose among {TESTS}")
-    if not tests:
-        raise ValueError("tests is empty")
-    if len(set(tests)) != len(tests):
-        raise ValueError(f"tests has duplicates: {tests}")
-    return tests
+    return check_tests(tests)
 
 
 def _fingerprint(full: np.ndarray) -> str:
@@ -755,7 +741,7 @@ def code_mode_thresholds(full, reference: ReferenceThresholds, *, n_draws: int =
     if ctx.fingerprint != reference.fingerprint:
         raise ValueError("reference was computed on other full data (fingerprint mismatch)")
     draws = {t: np.asarray(v[:n_draws]) for t, v in reference.draws.items()}
-    kl_tests = [t for t in ("KL_A", "KL_P") if t in draws]
+    kl_tests = [t for t in draws if TEST_SPECS[t].distance == "KL"]
     if kl_tests and reference.config.get("kl_form") != "authors":
         draws |= reference_draws(ctx, reference.m, tests=kl_tests, n_draws=n_draws, random_state=seed)
     return {t: _threshold(v, reference.level, "mean_std") for t, v in draws.items()}

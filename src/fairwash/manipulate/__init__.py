@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fairwash import catalogue
 from fairwash.data.base import AuditData
 from fairwash.manipulate.base import Manipulation, check_random_state
 from fairwash.manipulate.entropic import entropic, kl_projection
@@ -38,14 +39,30 @@ __all__ = [
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """How to run one named method."""
+    """How to run one named method: its facts (:class:`fairwash.catalogue.MethodSpec`) and code."""
 
-    name: str
-    needs_model: bool
-    greedy: bool
-    needs_y: bool
+    info: catalogue.MethodSpec
     run: Callable[..., Manipulation]
-    description: str
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def needs_model(self) -> bool:
+        return self.info.needs_model
+
+    @property
+    def greedy(self) -> bool:
+        return self.info.greedy
+
+    @property
+    def needs_y(self) -> bool:
+        return self.info.needs_y
+
+    @property
+    def description(self) -> str:
+        return self.info.description
 
 
 def __getattr__(name: str) -> Any:
@@ -77,29 +94,24 @@ def _no_model(fn: Callable[..., Manipulation], **fixed: Any) -> Callable[..., Ma
     return run
 
 
+#: The code of each method of :data:`fairwash.catalogue.METHODS` (a new attack adds its facts
+#: there and its runner here; tests/test_catalogue.py checks the two agree).
+_RUNNERS: dict[str, Callable[..., Manipulation]] = {
+    "Grad_p": _grad("proportional", False),
+    "Grad_b": _grad("balanced", False),
+    "Grad_p_1D": _grad("proportional", True),
+    "Grad_b_1D": _grad("balanced", True),
+    "Replace": _no_model(replace),
+    "Entropic_b": _no_model(entropic, variant="balanced"),
+    "Entropic_p": _no_model(entropic, variant="proportional"),
+    "Matching": _no_model(matching),
+    "SBS": _no_model(sbs),
+    "Matching_EoO": _no_model(eo_matching),
+}
+
 #: The methods of the paper's tables, in their column order, plus SBS and EoO Matching.
 METHODS: dict[str, MethodSpec] = {
-    "Grad_p": MethodSpec("Grad_p", True, False, False, _grad("proportional", False),
-                         "gradient moves of x through the model, proportional split (Thm 5.2)"),
-    "Grad_b": MethodSpec("Grad_b", True, False, False, _grad("balanced", False),
-                         "gradient moves of x through the model, balanced split (Thm 5.2)"),
-    "Grad_p_1D": MethodSpec("Grad_p_1D", True, False, False, _grad("proportional", True),
-                            "Grad_p with each coordinate snapped to observed values"),
-    "Grad_b_1D": MethodSpec("Grad_b_1D", True, False, False, _grad("balanced", True),
-                            "Grad_b with each coordinate snapped to observed values"),
-    "Replace": MethodSpec("Replace", False, True, False, _no_model(replace),
-                          "greedy edits of s or ŷ between the (s, ŷ) bins (Alg. 1)"),
-    "Entropic_b": MethodSpec("Entropic_b", False, False, False, _no_model(entropic, variant="balanced"),
-                             "KL projection: exponential reweighting, balanced split (Thm 5.1)"),
-    "Entropic_p": MethodSpec("Entropic_p", False, False, False,
-                             _no_model(entropic, variant="proportional"),
-                             "KL projection: exponential reweighting, proportional split (Thm 5.1)"),
-    "Matching": MethodSpec("Matching", False, True, False, _no_model(matching),
-                           "greedy moves onto the nearest existing (x, s, ŷ), gain / cost (eq. 11)"),
-    "SBS": MethodSpec("SBS", False, False, False, _no_model(sbs),
-                      "stealthily biased sampling, minimum-Wasserstein weights (Fukuchi et al.)"),
-    "Matching_EoO": MethodSpec("Matching_EoO", False, True, True, _no_model(eo_matching),
-                               "Matching for equality of odds (Appendix 0.A, eq. 12)"),
+    name: MethodSpec(info, _RUNNERS[name]) for name, info in catalogue.METHOD_SPECS.items()
 }
 
 
@@ -107,7 +119,7 @@ def run_method(
     name: str,
     data: AuditData,
     *,
-    target: float = 0.8,
+    target: float = catalogue.COMPLIANCE_THRESHOLD,
     model: Any = None,
     random_state: Any = 0,
     options: Mapping[str, Any] | None = None,

@@ -29,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy.special import logsumexp
 
+from fairwash.catalogue import COMPLIANCE_THRESHOLD
 from fairwash.data.base import AuditData
 from fairwash.fairness import disparate_impact
 from fairwash.manipulate.base import Manipulation
@@ -124,7 +125,7 @@ def _dual_logit(p: float) -> float:
 
 def entropic(
     data: AuditData,
-    target: float = 0.8,
+    target: float = COMPLIANCE_THRESHOLD,
     variant: Variant = "balanced",
     *,
     solver: Literal["closed", "newton"] = "closed",

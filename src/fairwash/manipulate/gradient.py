@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import torch
 
+from fairwash.catalogue import COMPLIANCE_THRESHOLD
 from fairwash.data.base import AuditData
 from fairwash.fairness import disparate_impact, positive_rates
 from fairwash.manipulate.base import Manipulation
@@ -163,7 +164,7 @@ class _Grid:
 def grad(
     data: AuditData,
     model: Any,
-    target: float = 0.8,
+    target: float = COMPLIANCE_THRESHOLD,
     variant: Literal["balanced", "proportional"] = "balanced",
     *,
     snap: bool = False,

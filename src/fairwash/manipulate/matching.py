@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy.spatial import cKDTree
 
+from fairwash.catalogue import COMPLIANCE_THRESHOLD
 from fairwash.data.base import AuditData
 from fairwash.manipulate.base import Manipulation
 from fairwash.manipulate.greedy import (
@@ -202,7 +203,7 @@ def _run(
 
 def matching(
     data: AuditData,
-    target: float = 0.8,
+    target: float = COMPLIANCE_THRESHOLD,
     *,
     speed: int = 1,
     metric: Literal["di", "sp"] = "di",

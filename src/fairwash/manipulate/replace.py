@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from fairwash.catalogue import COMPLIANCE_THRESHOLD
 from fairwash.data.base import AuditData
 from fairwash.manipulate.base import Manipulation, check_random_state
 from fairwash.manipulate.greedy import (
@@ -38,7 +39,9 @@ def _check_target(target: float, method: str) -> float:
     return t
 
 
-def replace(data: AuditData, target: float = 0.8, speed: int = 1, random_state: Any = 0) -> Manipulation:
+def replace(
+    data: AuditData, target: float = COMPLIANCE_THRESHOLD, speed: int = 1, random_state: Any = 0
+) -> Manipulation:
     r"""Replace(s, ŷ): greedy edits of s or ŷ until DI ≥ ``target`` (Section 5.2.2, Alg. 2).
 
     While :math:`DI < t`, the three admissible moves (bins written ``(s, ŷ)``)

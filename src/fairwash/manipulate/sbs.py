@@ -37,6 +37,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
+from fairwash.catalogue import COMPLIANCE_THRESHOLD
 from fairwash.data.base import AuditData
 from fairwash.fairness import disparate_impact, positive_rates
 from fairwash.manipulate.base import Manipulation
@@ -81,7 +82,7 @@ def cell_masses(
 
 def sbs(
     data: AuditData,
-    target: float = 0.8,
+    target: float = COMPLIANCE_THRESHOLD,
     m: int | None = None,
     *,
     variant: Literal["balanced", "proportional"] = "balanced",

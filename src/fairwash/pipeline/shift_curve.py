@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairwash.catalogue import COMPLIANCE_THRESHOLD
 from fairwash.io import atomic_write_json, atomic_write_parquet
 
 __all__ = ["simulated_audit", "shift_curve", "shift_curve_stage"]
@@ -86,7 +87,7 @@ def shift_curve(
     label_di: Sequence[float],
     *,
     methods: Sequence[str],
-    target: float = 0.8,
+    target: float = COMPLIANCE_THRESHOLD,
     n_audit: int,
     n_features: int,
     p_s1: float,

@@ -1,0 +1,133 @@
+"""What every ``fairwash`` command shares on its command line: exit codes, argument types,
+the data and battery option groups and their help."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+from fairwash.catalogue import TESTS
+
+__all__ = ["EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE", "EXIT_INTERNAL", "Formatter", "COMMON_INPUT_HELP",
+           "csv_list", "positive_int", "fraction_arg", "positive_float", "add_data_options",
+           "add_battery_options", "debug_option"]
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+COMMON_INPUT_HELP = """\
+inputs:
+  The full data: one row per individual, with the sensitive attribute, the
+  audited model's decision Ŷ and the features. The sample has the same columns.
+  Files are CSV (.csv, .csv.gz, .tsv) or parquet (.parquet), chosen by extension.
+
+  The sensitive attribute becomes S by a rule you state (fairwash never guesses
+  which group is disadvantaged):
+    --s0 VALUE         S = 0 (disadvantaged) where the column equals VALUE,
+                       S = 1 for every other value;
+    --s-threshold T    numeric column: S = 1 where it is greater than T, else 0.
+  The outcome must be the model's binary decision: 0/1 or True/False as is,
+  otherwise name the favourable value with --positive VALUE.
+  Features are all other columns (or --features); text columns are one-hot
+  encoded with the levels of the full data; every feature is standardised with
+  the full data's mean and standard deviation. Missing values are reported per
+  column and refused, unless --drop-missing drops the incomplete rows.
+"""
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30, width=88)
+
+
+def csv_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def fraction_arg(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
+    if not 0 < v <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return v
+
+
+def positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
+
+
+def add_data_options(p: argparse.ArgumentParser, *, sample: bool) -> None:
+    g = p.add_argument_group("data")
+    g.add_argument("--full", required=True, metavar="FILE",
+                   help="the auditee's full data (CSV or parquet)")
+    if sample:
+        g.add_argument("--sample", required=True, metavar="FILE",
+                       help="the submitted audit sample (same columns)")
+    g.add_argument("--sensitive", required=True, metavar="COL", help="the sensitive-attribute column")
+    g.add_argument("--outcome", required=True, metavar="COL",
+                   help="the audited model's decision column (binary)")
+    r = g.add_mutually_exclusive_group()
+    r.add_argument("--s0", metavar="VALUE", help="the disadvantaged group's value of --sensitive (S = 0)")
+    r.add_argument("--s-threshold", metavar="T", dest="s_threshold",
+                   help="numeric --sensitive: S = 1 where greater than T, else S = 0")
+    g.add_argument("--positive", metavar="VALUE",
+                   help="the favourable value of --outcome (needed unless it is 0/1 or True/False)")
+    g.add_argument("--features", type=csv_list, metavar="A,B,...",
+                   help="feature columns (default: every other column)")
+    g.add_argument("--exclude", type=csv_list, default=[], metavar="A,B,...",
+                   help="columns to leave out of the features (ids, free text, the true label)")
+    g.add_argument("--categorical", type=csv_list, default=[], metavar="A,B,...",
+                   help="numeric columns holding category codes, to one-hot encode")
+    g.add_argument("--drop-missing", action="store_true",
+                   help="drop rows with missing values (reported) instead of refusing them")
+    g.add_argument("--max-levels", type=positive_int, default=50, metavar="N",
+                   help="most distinct values a text feature may have (default 50)")
+
+
+def add_battery_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("battery")
+    t = g.add_mutually_exclusive_group()
+    t.add_argument("--tests", type=csv_list, default=None, metavar="T1,T2,...",
+                   help=f"tests to run (default all seven: {','.join(TESTS)})")
+    t.add_argument("--no-mmd", action="store_true",
+                   help="the five-test ablation of the paper's Table 15 (no MMD_A, MMD_P)")
+    g.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    g.add_argument("--draws", type=positive_int, default=100, metavar="N",
+                   help="honest reference samples per threshold (default 100; at least 19 at level 0.95)")
+    g.add_argument("--rule", choices=("quantile", "mean_std"), default="quantile",
+                   help="threshold: empirical quantile (default) or mean + 1.96 std (the authors' code)")
+    g.add_argument("--w-method", choices=("exact", "subref", "sliced"), default="exact",
+                   help="W_A estimator: exact OT (default), exact against a 5 000-row subsample of "
+                        "the full data, or sliced Wasserstein; faster on large data")
+    g.add_argument("--seed", type=int, default=0, help="seed of the honest draws (default 0)")
+    g.add_argument("--cache-dir", metavar="DIR",
+                   help="where reference thresholds are cached "
+                        "(default $FAIRWASH_CACHE or ~/.cache/fairwash)")
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+
+
+def debug_option(p: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -> None:
+    p.add_argument("--debug", action="store_true", default=default,
+                   help="show the full traceback of an unexpected error")
+

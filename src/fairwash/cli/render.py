@@ -1,0 +1,68 @@
+"""How ``fairwash`` prints: numbers, DI values, aligned tables and JSON (one convention)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+__all__ = ["fmt_num", "fmt_di", "json_value", "print_json", "table"]
+
+
+def fmt_num(x: float, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:.{digits}g}"
+
+
+def fmt_di(x: float) -> str:
+    if x is None or math.isnan(x):
+        return "undefined"
+    if math.isinf(x):
+        return "inf (no favourable decision in S=1)"
+    return f"{x:.3f}"
+
+
+def json_value(x: Any) -> Any:
+    """JSON for other tools: nan -> null, ±inf -> "inf" / "-inf", numpy -> Python."""
+    if isinstance(x, dict):
+        return {str(k): json_value(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [json_value(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return [json_value(v) for v in x.tolist()]
+    if isinstance(x, np.bool_ | bool):
+        return bool(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, float | np.floating):
+        f = float(x)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        return f
+    if isinstance(x, Path):
+        return str(x)
+    return x
+
+
+def print_json(obj: Any, out: TextIO) -> None:
+    out.write(json.dumps(json_value(obj), indent=2, allow_nan=False) + "\n")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align,
+                                                                                      strict=True)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
