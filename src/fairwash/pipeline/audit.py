@@ -37,6 +37,7 @@ from fairwash.detect.battery import (
 from fairwash.io import atomic_write_json, atomic_write_parquet
 from fairwash.pipeline.manipulate import load_manipulation
 from fairwash.resume import Checkpoint, fingerprint, reference_draws_resumable
+from fairwash.store import read_thresholds, write_thresholds
 
 __all__ = [
     "reference_stage",
@@ -66,8 +67,7 @@ def _clean(obj: Any) -> Any:
     return json.loads(json.dumps(obj, default=_json_default))
 
 
-def load_thresholds(path: str | Path) -> ReferenceThresholds:
-    return ReferenceThresholds.from_dict(json.loads(Path(path).read_text()))
+load_thresholds = read_thresholds
 
 
 # ----------------------------------------------------------------------------- reference
@@ -103,9 +103,8 @@ def reference_stage(
                                       checkpoint=ck)
     thr = thresholds_from_draws(ctx, int(m), draws, tests=tests, level=float(level), rule=rule,
                                 random_state=int(seed))
-    out = thr.to_dict() | {"dataset": data.name, "seconds": time.perf_counter() - started,
-                           "resumed_seconds": ck.resumed_seconds if ck is not None else 0.0}
-    atomic_write_json(out, out_json)
+    out = write_thresholds(thr, out_json, {"dataset": data.name, "seconds": time.perf_counter() - started,
+                                           "resumed_seconds": ck.resumed_seconds if ck is not None else 0.0})
     if ck is not None:
         ck.clear()
     return out
