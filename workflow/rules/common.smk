@@ -2,23 +2,28 @@
 import copy
 import os
 
+import yaml
 from snakemake.utils import validate
 
 
-validate(config, "../../config/schema.yaml")
+# Defaults are filled here, from the schema's `default:` values (their one home), not by
+# validate(): a data set's own `battery` block must not be padded with defaults that would
+# hide the config-wide settings.
+validate(config, "../../config/schema.yaml", set_default=False)
+with open(os.path.join(workflow.basedir, "config", "schema.yaml")) as _fh:
+    SCHEMA = yaml.safe_load(_fh)
+
+
+def schema_defaults(*path):
+    """The `default:` of each property of the schema object at `path` (e.g. "$defs", "battery")."""
+    node = SCHEMA
+    for key in path:
+        node = node[key]
+    return {k: copy.deepcopy(v["default"]) for k, v in node["properties"].items() if "default" in v}
 
 # POT imports every array backend it finds (torch: ~1 s per job); the jobs use numpy only.
 for _backend in ("PYTORCH", "JAX", "TENSORFLOW", "CUPY"):
     os.environ.setdefault(f"POT_BACKEND_DISABLE_{_backend}", "1")
-
-MODEL_DEFAULTS = {
-    "width": 256,
-    "n_blocks": 2,
-    "epochs": 1,
-    "batch_size": 2048,
-    "lr": 0.001,
-    "test_size": 0.2,
-}
 
 def _selected_datasets():
     """``run_datasets`` (default: every key of ``datasets``), each checked to exist."""
@@ -65,7 +70,7 @@ def dataset_spec(ds):
     """The data set's config block, with defaults filled in (a canonical copy)."""
     spec = copy.deepcopy(config["datasets"][ds])
     spec.setdefault("params", {})
-    spec["model"] = {**MODEL_DEFAULTS, **spec.get("model", {})}
+    spec["model"] = {**schema_defaults("$defs", "model"), **spec.get("model", {})}
     return _canonical(spec)
 
 
@@ -91,11 +96,15 @@ def methods_for(ds):
     return [m for m in METHOD_NAMES if m in methods]
 
 
+def method_options_global(method):
+    """Config-wide options of one method (keyed by its family, e.g. Grad's C0)."""
+    return dict(config.get("method_options", {}).get(catalogue.options_key(method), {}))
+
+
 def method_options(ds, method):
-    """Options of one method: config-wide, then the data set's own (e.g. Grad's C0)."""
-    family = catalogue.options_key(method)
-    opts = dict(config.get("method_options", {}).get(family, {}))
-    opts.update(config["datasets"][ds].get("method_options", {}).get(family, {}))
+    """Options of one method: config-wide, then the data set's own."""
+    opts = method_options_global(method)
+    opts.update(config["datasets"][ds].get("method_options", {}).get(catalogue.options_key(method), {}))
     return _canonical(opts)
 
 
@@ -141,33 +150,12 @@ def model_input(wc):
 
 
 # ---- audit stage helpers ----
-BATTERY_DEFAULTS = {
-    "n_draws": 99,
-    "rule": "quantile",
-    "level": 0.95,
-    "w_method": "exact",
-    "subref_size": 5000,
-    "n_samples": 30,
-    "detect_jobs": "per_size",
-    "n_samples_fairest": 100,
-    "start_level": 0.95,
-    "step": 0.05,
-    "fairest_methods": None,
-    "tests_ablation": ["KS", "KL_A", "KL_P", "W_A", "W_P"],
-    "fig8_datasets": ["adult"],
-    "fig8_fractions": [0.025, 0.1, 0.2, 0.3, 0.4, 0.5],
-    "fig8_simulations": 50,
-    "fig8_methods": ["Matching", "Entropic_b", "Entropic_p"],
-    "fig8_start": 1.0,
-}
-
-
 def battery(ds, key):
     """A battery setting: the data set's own, else the config's, else the default."""
     own = config["datasets"][ds].get("battery", {}) if ds is not None else {}
     if key in own:
         return own[key]
-    return config.get("battery", {}).get(key, BATTERY_DEFAULTS[key])
+    return config.get("battery", {}).get(key, schema_defaults("$defs", "battery")[key])
 
 
 def detect_groups(ds):
@@ -199,8 +187,7 @@ def fig8_datasets():
 
 
 def fig8_sizes(ds):
-    n = int(config["datasets"][ds]["n_audit"])
-    return [catalogue.sample_size(f, n) for f in battery(ds, "fig8_fractions")]
+    return [catalogue.sample_size(f, n_audit(ds)) for f in battery(ds, "fig8_fractions")]
 
 
 def fig8_methods(ds):
@@ -227,6 +214,34 @@ def audit_outputs():
     if fig8_datasets():
         out += [f"results/tables/sample_size.{ext}" for ext in ("csv", "md", "tex")]
     return out
+
+
+def shift_curve_spec():
+    """The `shift_curve` block with the schema's defaults filled in (None: no Fig. 7)."""
+    if "shift_curve" not in config:
+        return None
+    own = config["shift_curve"]
+    spec = {**schema_defaults("$defs", "shift_curve"), **own}
+    spec["model"] = {**schema_defaults("$defs", "shift_curve", "properties", "model"), **own.get("model", {})}
+    chosen = own.get("methods", config.get("methods", DEFAULT_METHODS))
+    spec["methods"] = [m for m in METHOD_NAMES if m in chosen]
+    return _canonical(spec)
+
+
+def target_di():
+    return float(config["target_di"])
+
+
+def master_seed():
+    return int(config["seed"])
+
+
+def n_audit(ds):
+    return int(config["datasets"][ds]["n_audit"])
+
+
+def hub_revision():
+    return config.get("hub_revision")
 
 
 # ---- counterfactual stage helpers ----

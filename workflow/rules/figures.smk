@@ -5,26 +5,12 @@
 import importlib.metadata
 import platform
 
-SHIFT_CURVE_DEFAULTS = {
-    "label_di": [0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75],
-    "n_audit": 2000,
-    "n_features": 6,
-    "p_s1": 0.6,
-    "p_y1_s1": 0.4,
-    "model": {},
-}
-
 # The `shift_curve` block with defaults filled in (None: no Fig. 7), and the config-wide options
 # of its methods (Grad's C0 and the like). Constants, not functions: `snakemake --lint` wants
 # functions in common.smk.
-SHIFT_CURVE = None if "shift_curve" not in config else _canonical({
-    **SHIFT_CURVE_DEFAULTS,
-    **config["shift_curve"],
-    "methods": [m for m in METHOD_NAMES
-                if m in config["shift_curve"].get("methods", config.get("methods", DEFAULT_METHODS))],
-})
+SHIFT_CURVE = shift_curve_spec()
 SHIFT_CURVE_OPTIONS = {} if SHIFT_CURVE is None else _canonical({
-    m: dict(config.get("method_options", {}).get(catalogue.options_key(m), {}))
+    m: method_options_global(m)
     for m in SHIFT_CURVE["methods"]
 })
 
