@@ -31,6 +31,6 @@ def progress_bar(iterable: Iterable[T], *, progress: bool | None = None, **tqdm_
     """``iterable`` wrapped in a tqdm bar when :func:`show_progress` allows it, else unchanged."""
     if not show_progress(progress):
         return iterable
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # only when a bar is shown
 
     return tqdm(iterable, **tqdm_kwargs)

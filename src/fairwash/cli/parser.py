@@ -41,7 +41,7 @@ Run "fairwash COMMAND --help" for each command's inputs, outputs and examples.
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``fairwash`` argument parser (subcommands check, risk, twins, attack)."""
-    from fairwash import __version__
+    from fairwash import __version__  # the package's own __init__: importing it at the top is circular
 
     parser = argparse.ArgumentParser(prog="fairwash", description=_MAIN_DESCRIPTION, epilog=_MAIN_EPILOG,
                                      formatter_class=Formatter)

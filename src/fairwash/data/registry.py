@@ -7,6 +7,7 @@ decides which loader runs; every loader returns :class:`AuditData`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ def load_dataset(
     params = dict(spec.get("params") or {})
     cache = Path(cache_dir)
     if source == "adult":
+        # each loader is imported only when its source is asked for (folktables, mimesis, ...)
         from fairwash.data import adult
 
         _check_params(name, params, {"prefer_wheel"})
@@ -77,6 +79,7 @@ def load_dataset(
             data_path, test_path = adult.download_adult(cache / "adult")
         return adult.load_adult(data_path, test_path, name=name)
     if source == "acs":
+        # each loader is imported only when its source is asked for (folktables, mimesis, ...)
         from fairwash.data import acs
 
         _check_params(
@@ -91,22 +94,26 @@ def load_dataset(
         data = acs.load_acs(task, root_dir=cache / "acs", **params)
         return _renamed(data, name)
     if source == "baf":
+        # each loader is imported only when its source is asked for (folktables, mimesis, ...)
         from fairwash.data import baf
 
         _check_params(name, params, {"path", "age_threshold"})
         path = Path(params.pop("path", cache / "baf" / "Base.csv"))
         return _renamed(baf.load_baf(path, **params), name)
     if source == "simulated":
+        # each loader is imported only when its source is asked for (folktables, mimesis, ...)
         from fairwash.data import synthetic
 
         data = synthetic.simulate(random_state=random_state, **params)
         return _renamed(data, name)
     if source == "loan":
+        # each loader is imported only when its source is asked for (folktables, mimesis, ...)
         from fairwash.data import synthetic
 
         data = synthetic.loan_applicants(random_state=random_state, **params)
         return _renamed(data, name)
     if source == "authors":
+        # each loader is imported only when its source is asked for (folktables, mimesis, ...)
         from fairwash.data import authors
 
         _check_params(name, params, {"dataset"})
@@ -115,6 +122,4 @@ def load_dataset(
 
 
 def _renamed(data: AuditData, name: str) -> AuditData:
-    from dataclasses import replace
-
     return data if data.name == name else replace(data, name=name)

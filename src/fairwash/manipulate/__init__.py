@@ -68,6 +68,7 @@ class MethodSpec:
 def __getattr__(name: str) -> Any:
     # torch is imported only when a Grad method is used: the detection jobs never need it.
     if name == "grad":
+        # torch only when a Grad method is used: the detection jobs never need it
         from fairwash.manipulate.gradient import grad
 
         return grad
@@ -76,6 +77,7 @@ def __getattr__(name: str) -> Any:
 
 def _grad(variant: str, snap: bool) -> Callable[..., Manipulation]:
     def run(data: AuditData, *, target: float, model: Any, random_state: Any, **opts: Any) -> Manipulation:
+        # torch only when a Grad method runs
         from fairwash.manipulate.gradient import grad
 
         return grad(data, model, target, variant, snap=snap, random_state=random_state, **opts)  # type: ignore[arg-type]

@@ -347,7 +347,7 @@ def _descend(
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # only when a bar is shown
 
         bar = tqdm(total=max_outer, desc=method, leave=False)
 

@@ -28,7 +28,12 @@ import numpy as np
 import pandas as pd
 
 from fairwash.catalogue import COMPLIANCE_THRESHOLD
+from fairwash.data.synthetic import simulate
+from fairwash.detect.shift import distribution_shift
+from fairwash.fairness import disparate_impact
 from fairwash.io import atomic_write_json, atomic_write_parquet
+from fairwash.manipulate import METHODS, run_method
+from fairwash.model import fit_audited_model
 
 __all__ = ["simulated_audit", "shift_curve", "shift_curve_stage"]
 
@@ -67,8 +72,6 @@ def simulated_audit(label_di: float, *, n_audit: int, n_features: int, p_s1: flo
     -------
     fairwash.model.FitResult
     """
-    from fairwash.data.synthetic import simulate
-    from fairwash.model import fit_audited_model
 
     settings = dict(model or {})
     test_size = float(settings.pop("test_size", 0.2))
@@ -124,9 +127,6 @@ def shift_curve(
         ``KL (S=0)``, ``KL (S=1)``, ``moved mass``, ``seconds``, ``note`` (why a method
         could not run; its shift is then NaN).
     """
-    from fairwash.detect.shift import distribution_shift
-    from fairwash.fairness import disparate_impact
-    from fairwash.manipulate import METHODS, run_method
 
     levels = _check_levels(label_di)
     unknown = [m for m in methods if m not in METHODS]
@@ -137,7 +137,7 @@ def shift_curve(
     rows = []
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # only when a bar is shown
 
         bar = tqdm(total=len(levels) * len(methods), desc="Fig. 7 shift curve")
     names = {"w": "W", "kl": "KL", "w_s0": "W (S=0)", "w_s1": "W (S=1)", "kl_s0": "KL (S=0)",
@@ -198,7 +198,7 @@ def shift_curve_stage(
     ``threads`` caps torch's intra-op threads for the run (the job's share of the
     machine; the same count gives the same bytes), restored afterwards.
     """
-    import torch
+    import torch  # the thread cap of this job (torch is loaded by the model anyway)
 
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, int(threads)))
