@@ -96,7 +96,8 @@ def test_deferred_imports_state_why(path):
             continue
         # a comment on the line, or above the block of imports the line belongs to
         above = line - 2
-        while above >= 0 and lines[above].strip().startswith(("from ", "import ")) and "#" not in lines[above]:
+        while above >= 0 and lines[above].strip().startswith(("from ", "import ")) \
+                and "#" not in lines[above]:
             above -= 1
         stated = "#" in lines[line - 1] or (above >= 0 and "#" in lines[above]
                                             and lines[above].strip().startswith(("#", "from ", "import ")))
