@@ -138,6 +138,10 @@ class MethodSpec:
     default : bool
         Run by the pipeline unless the config names its own list.
     description : str
+    offer_rank : int or None
+        Position among the attacks ``fairwash attack`` and ``fairwash risk`` offer (strongest
+        first); None if not offered. Only methods that keep rows and need neither a model
+        nor Y can be offered.
     """
 
     name: str
@@ -149,6 +153,12 @@ class MethodSpec:
     in_paper: bool
     default: bool
     description: str
+    offer_rank: int | None = None
+
+    def __post_init__(self) -> None:
+        offerable = self.keeps_rows and not self.needs_model and not self.needs_y
+        if self.offer_rank is not None and not offerable:
+            raise ValueError(f"{self.name}: only a method that keeps rows and needs no model or Y is offered")
 
 
 def _grad(name: str, text: str) -> MethodSpec:
@@ -164,15 +174,15 @@ METHOD_SPECS: dict[str, MethodSpec] = {
         _grad("Grad_p_1D", "Grad_p with each coordinate snapped to observed values"),
         _grad("Grad_b_1D", "Grad_b with each coordinate snapped to observed values"),
         MethodSpec("Replace", "Replace", False, False, True, True, True, True,
-                   "greedy edits of s or ŷ between the (s, ŷ) bins (Alg. 1)"),
+                   "greedy edits of s or ŷ between the (s, ŷ) bins (Alg. 1)", offer_rank=3),
         MethodSpec("Entropic_b", "Entropic_b", False, False, False, True, True, True,
-                   "KL projection: exponential reweighting, balanced split (Thm 5.1)"),
+                   "KL projection: exponential reweighting, balanced split (Thm 5.1)", offer_rank=1),
         MethodSpec("Entropic_p", "Entropic_p", False, False, False, True, True, True,
-                   "KL projection: exponential reweighting, proportional split (Thm 5.1)"),
+                   "KL projection: exponential reweighting, proportional split (Thm 5.1)", offer_rank=2),
         MethodSpec("Matching", "Matching", False, False, True, True, True, True,
-                   "greedy moves onto the nearest existing (x, s, ŷ), gain / cost (eq. 11)"),
+                   "greedy moves onto the nearest existing (x, s, ŷ), gain / cost (eq. 11)", offer_rank=0),
         MethodSpec("SBS", "SBS", False, False, False, True, True, True,
-                   "stealthily biased sampling, minimum-Wasserstein weights (Fukuchi et al.)"),
+                   "stealthily biased sampling, minimum-Wasserstein weights (Fukuchi et al.)", offer_rank=4),
         MethodSpec("Matching_EoO", "Matching_EoO", False, True, True, False, False, False,
                    "Matching for equality of odds (Appendix 0.A, eq. 12)"),
     )
@@ -186,7 +196,10 @@ PAPER_METHODS: tuple[str, ...] = tuple(m for m, s in METHOD_SPECS.items() if s.i
 DEFAULT_METHODS: tuple[str, ...] = tuple(m for m, s in METHOD_SPECS.items() if s.default)
 #: The attacks ``fairwash attack`` and ``fairwash risk`` offer: their samples are rows of the
 #: full file (or rows with S / Ŷ edited), and they need neither a model nor Y; strongest first.
-ROW_PRESERVING_METHODS: tuple[str, ...] = ("Matching", "Entropic_b", "Entropic_p", "Replace", "SBS")
+ROW_PRESERVING_METHODS: tuple[str, ...] = tuple(
+    sorted((m for m, s in METHOD_SPECS.items() if s.offer_rank is not None),
+           key=lambda m: METHOD_SPECS[m].offer_rank)
+)
 
 
 def _check_names(names: Iterable[str], known: Mapping[str, object], what: str) -> tuple[str, ...]:
