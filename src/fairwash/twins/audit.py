@@ -201,13 +201,19 @@ def twin_audit(
     tol = max((hi - lo) * 1e-5, 1e-9) if tol is None else float(tol)
     if boundary_profile is None:
         boundary_profile = representative_profile(base[names], exclude=(numeric_feature, sensitive_column))
-    bkw: dict[str, Any] = {"s_column": sensitive_column, "values": values, "proxies": audit.primary_proxies,
-                           "tol": tol}
-    boundary = income_boundary(probe, base.iloc[boundary_profile], numeric_feature, lo, hi, labels=names_of,
-                               **bkw)
-    table = profile_boundaries(probe, base, numeric_feature, lo, hi, **bkw)
-    return dataclasses.replace(audit, feature=numeric_feature, lo=lo, hi=hi, boundary=boundary,
-                               profile=int(boundary_profile), boundary_profiles=boundary_summary(table))
+    return _with_boundaries(audit, numeric_feature, lo, hi, tol, int(boundary_profile))
+
+
+def _with_boundaries(audit: TwinAudit, feature: str, lo: float, hi: float, tol: float,
+                     profile: int) -> TwinAudit:
+    """``audit`` with the boundaries along ``feature``: of the twins of ``profile``, and of every profile."""
+    kw: dict[str, Any] = {"s_column": audit.sensitive_column, "values": audit.values,
+                          "proxies": audit.primary_proxies, "tol": tol}
+    boundary = income_boundary(audit.probe, audit.base.iloc[profile], feature, lo, hi, labels=audit.labels,
+                               **kw)
+    table = profile_boundaries(audit.probe, audit.base, feature, lo, hi, **kw)
+    return dataclasses.replace(audit, feature=feature, lo=lo, hi=hi, boundary=boundary, profile=profile,
+                               boundary_profiles=boundary_summary(table))
 
 
 def boundary_summary(table: pd.DataFrame) -> dict[str, Any]:

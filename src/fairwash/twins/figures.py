@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from fairwash.data.base import DataError
-from fairwash.plotting import GROUP_COLOURS, figure_style, save_figure
+from fairwash.plotting import GROUP_COLOURS, figure_style, new_figure, save_figure
 from fairwash.twins.audit import TwinAudit, demo_twin_audit
 from fairwash.twins.boundaries import approval_curves
 from fairwash.twins.demo import GENDER_LABELS, DemoRun
@@ -76,14 +76,9 @@ def _draw_approval_curves(
 
 
 def _save_figure(fig: Any, path: str | Path, pdf: bool) -> list[Path]:
-    """Write ``fig`` as PNG at ``path`` (and PDF next to it, if ``pdf``) reproducibly; close it."""
-    import matplotlib.pyplot as plt
-
+    """Write ``fig`` as PNG at ``path`` (and PDF next to it, if ``pdf``) reproducibly."""
     path = Path(path)
-    try:
-        return save_figure(fig, path, path.with_suffix(".pdf") if pdf else None)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, path.with_suffix(".pdf") if pdf else None)
 
 
 def plot_approval_curves(
@@ -113,18 +108,14 @@ def plot_approval_curves(
     list of Path
         The files written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     curves = approval_curves(
         model, base_row, feature, grid, s_column=s_column, values=values,
         feature_columns=feature_columns, transform=transform, proxies=proxies,
     )
     names = labels or {values[0]: f"{s_column}={values[0]}", values[1]: f"{s_column}={values[1]}"}
     with figure_style():
-        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+        fig, axes = new_figure(figsize=(6.4, 4.0))
+        ax = axes[0, 0]
         _draw_approval_curves(ax, curves, feature, names, values, boundary=boundary, unit=unit, title=title)
         fig.tight_layout()
     return _save_figure(fig, path, pdf)
@@ -194,11 +185,7 @@ def plot_twin_audit(
 
     Written atomically as PNG at ``path`` (and PDF next to it if ``pdf``).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.ticker
+    from matplotlib.ticker import StrMethodFormatter  # matplotlib only when a figure is drawn: import cost
 
     values = result.values
     col = result.sensitive_column
@@ -208,16 +195,18 @@ def plot_twin_audit(
                      f"(95 % CI {lo:.3f}–{hi:.3f})")
     with figure_style():
         if curves is not None and feature is not None:
-            fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12.0, 5.0), width_ratios=(1, 1.25))
+            fig, axes = new_figure(1, 2, figsize=(12.0, 5.0), width_ratios=(1, 1.25))
+            ax0, ax1 = axes[0]
             _draw_twin_scatter(ax0, result.pairs, names, values, threshold=threshold, title=scatter_title)
             bnd = dict(boundary or {})
             if threshold is not None:
                 bnd.setdefault("threshold", threshold)
             _draw_approval_curves(ax1, curves, feature, names, values, boundary=bnd, unit=unit,
                                   title=curves_title)
-            ax1.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+            ax1.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         else:
-            fig, ax0 = plt.subplots(figsize=(6.4, 5.6))
+            fig, axes = new_figure(figsize=(6.4, 5.6))
+            ax0 = axes[0, 0]
             _draw_twin_scatter(ax0, result.pairs, names, values, threshold=threshold, title=scatter_title)
         if note:
             ax0.text(0.03, 0.97, note, transform=ax0.transAxes, va="top", ha="left", fontsize="small",
