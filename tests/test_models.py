@@ -112,3 +112,11 @@ def test_imports_go_downward():
     assert not {"fairwash.model", "fairwash.models", "fairwash.hub", "torch"} & data
     twins = _imported_after("fairwash.twins")
     assert not {"fairwash.figures", "fairwash.pipeline", "fairwash.cli", "torch", "matplotlib"} & twins
+
+
+@pytest.mark.authors
+def test_missing_ok_returns_none_and_logs_why(authors_dir: Path, caplog):
+    with caplog.at_level("WARNING", logger=models.__name__):
+        got = models.resolve_model("authors", dataset="BAF", authors_dir=authors_dir, download=False,
+                                   missing_ok=True)
+    assert got is None and "no model is available for 'baf'" in caplog.text

@@ -178,7 +178,8 @@ def resolve_model(
     download: bool = True,
     hub_cache_dir: str | os.PathLike[str] | None = None,
     hub_local_dir: str | os.PathLike[str] | None = None,
-) -> AuditedModel:
+    missing_ok: bool = False,
+) -> AuditedModel | None:
     """The audited model of a data set, whatever its source.
 
     Parameters
@@ -193,25 +194,34 @@ def resolve_model(
         The authors' name of the data set (required for ``"authors"``), e.g. ``"ADULT"``.
     authors_dir, hub_revision, download, hub_cache_dir, hub_local_dir
         Passed to :func:`load_paper_model`.
+    missing_ok : bool, default False
+        When the authors' model exists in neither source (BAF without a hub revision):
+        log the reason as a warning and return ``None`` instead of raising.
 
     Returns
     -------
-    AuditedModel
+    AuditedModel or None
         Its decisions are ``predict(Z)`` on the model's own (standardised) features.
 
     Raises
     ------
     ModelUnavailable
-        The authors' model of ``dataset`` exists in neither source.
+        The authors' model of ``dataset`` exists in neither source (unless ``missing_ok``).
     ValueError
         A required argument is missing.
     """
     if source == AUTHORS_SOURCE:
         if not dataset:
             raise ValueError("resolve_model: the authors' model needs dataset= (e.g. 'ADULT')")
-        return load_paper_model(dataset, authors_dir=authors_dir, download=download,
-                                hub_revision=hub_revision, hub_cache_dir=hub_cache_dir,
-                                hub_local_dir=hub_local_dir)
+        try:
+            return load_paper_model(dataset, authors_dir=authors_dir, download=download,
+                                    hub_revision=hub_revision, hub_cache_dir=hub_cache_dir,
+                                    hub_local_dir=hub_local_dir)
+        except ModelUnavailable as exc:
+            if not missing_ok:
+                raise
+            log.warning("no model: %s", exc)
+            return None
     if model_dir is None:
         raise ValueError(f"resolve_model: a model of source {source!r} is trained by the pipeline; "
                          "give model_dir= (results/models/{ds})")
