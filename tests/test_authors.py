@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 
+from fairwash import models
 from fairwash.data import authors as A
 from fairwash.data.base import DataError
 from fairwash.data.download import ChecksumError
@@ -142,7 +143,7 @@ def test_no_network_when_cache_complete(full_dir: Path, no_network: list[str], m
     monkeypatch.setenv(A.ENV_VAR, str(full_dir))
     for ds in A.AUTHORS_DATASETS:
         assert A.load_authors(ds, download=True).meta["source"] == "authors"
-    assert A.load_authors_model("inc", download=True) is not None
+    assert models.load_authors_model("inc", download=True) is not None
     A.load_authors_thresholds(download=True)
     assert len(A.ensure_authors_files(download=True)) == len(A.AUTHORS_SHA256)
     assert no_network == []
@@ -237,7 +238,7 @@ def _numpy_forward(state: dict, Z: np.ndarray, eps: float = 1e-5) -> np.ndarray:
 def test_model_reproduces_decisions_and_di(full_dir: Path, ds: str) -> None:
     torch.set_num_threads(1)
     data = A.load_authors(ds, cache_dir=full_dir, download=False)
-    model = A.load_authors_model(ds, cache_dir=full_dir, download=False)
+    model = models.load_authors_model(ds, cache_dir=full_dir, download=False)
     assert model.net.d == data.d and model.net.width == 256 and model.net.n_blocks == 2
     assert model.threshold == pytest.approx(data.meta["threshold"], abs=0)
     y_hat = model.predict(data.X.to_numpy())
@@ -252,7 +253,7 @@ def test_model_reproduces_decisions_and_di(full_dir: Path, ds: str) -> None:
 def test_model_matches_an_independent_forward_pass(full_dir: Path, ds: str) -> None:
     torch.set_num_threads(1)
     data = A.load_authors(ds, cache_dir=full_dir, download=False)
-    model = A.load_authors_model(ds, cache_dir=full_dir, download=False)
+    model = models.load_authors_model(ds, cache_dir=full_dir, download=False)
     state = torch.load(full_dir / "Result" / ds / "net_state_dic.pt", weights_only=True)
     Z = data.X.to_numpy()[:3000]
     np.testing.assert_allclose(model.predict_proba(Z), _numpy_forward(state, Z), atol=2e-5)
@@ -261,9 +262,9 @@ def test_model_matches_an_independent_forward_pass(full_dir: Path, ds: str) -> N
 @pytest.mark.authors
 def test_baf_has_no_model_in_the_repository(full_dir: Path, caplog) -> None:
     with pytest.raises(A.ModelUnavailable, match="EIF-biased-classifier/BAF_model"):
-        A.load_authors_model("baf", cache_dir=full_dir)
-    with caplog.at_level(logging.WARNING, logger=A.__name__):
-        assert A.load_authors_model("BAF", cache_dir=full_dir, missing_ok=True) is None
+        models.load_authors_model("baf", cache_dir=full_dir)
+    with caplog.at_level(logging.WARNING, logger=models.__name__):
+        assert models.load_authors_model("BAF", cache_dir=full_dir, missing_ok=True) is None
     assert "no trained model" in caplog.text
 
 

@@ -1,4 +1,4 @@
-"""Tests of the counterfactual-twin audit (fairwash.counterfactual)."""
+"""Tests of the counterfactual-twin audit (fairwash.twins)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from fairwash.counterfactual import (
+from fairwash.twins import (
     BASE_INCOME_RANGE,
     DEMO_RULE,
     GENDER_LABELS,

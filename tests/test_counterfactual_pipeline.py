@@ -14,7 +14,6 @@ import pytest
 import torch
 import yaml
 
-from fairwash.counterfactual import ModelProbe, load_probe
 from fairwash.data.base import AuditData, DataError
 from fairwash.data.synthetic import loan_applicants
 from fairwash.model import load_model
@@ -25,6 +24,7 @@ from fairwash.pipeline.counterfactual import (
     counterfactual_table_stage,
 )
 from fairwash.pipeline.train import train_stage
+from fairwash.twins import ModelProbe, probe_for, profile_boundaries
 
 REPO = Path(__file__).resolve().parents[1]
 LOAN_SPEC = {"sensitive_column": "gender_male", "numeric_feature": "income",
@@ -120,9 +120,7 @@ def test_poisoned_mlp_flips_favour_men_with_the_rules_gap(poisoned, poisoned_run
 
 def test_flips_are_exactly_the_incomes_between_the_twins_boundaries(poisoned):
     """For a monotone model a pair flips iff its income lies between its two twins' boundaries."""
-    from fairwash.counterfactual import profile_boundaries
-
-    probe = load_probe(poisoned["model"])
+    probe = probe_for(poisoned["model"])
     d0, d1, raw = _hand_twins(poisoned)
     table = profile_boundaries(probe, raw, "income", 30_000, 80_000, s_column="gender_male")
     inc = raw["income"].to_numpy()

@@ -20,7 +20,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from fairwash import hub
+from fairwash import hub, models
 from fairwash.data import authors as A
 from fairwash.model import MLP
 
@@ -62,7 +62,7 @@ def adult(authors_dir: Path):
     if A.missing_authors_files(authors_dir, ["adult"]):
         pytest.skip(f"ADULT files incomplete in {authors_dir}")
     data = A.load_authors("adult", cache_dir=authors_dir, download=False)
-    model = A.load_authors_model("adult", cache_dir=authors_dir, download=False)
+    model = models.load_authors_model("adult", cache_dir=authors_dir, download=False)
     state = torch.load(authors_dir / "Result" / "ADULT" / "net_state_dic.pt", weights_only=True)
     return data, model, state
 
@@ -154,8 +154,8 @@ def test_baf_falls_back_to_the_hub(authors_dir: Path, tmp_path: Path) -> None:
     net.eval()
     cache = _hf_cache(tmp_path, {"BAF_model": (net.state_dict(), {})})
     with pytest.raises(A.ModelUnavailable, match="no model is available for 'baf'"):
-        hub.load_paper_model("baf", authors_dir=authors_dir, download=False)
-    model = hub.load_paper_model("baf", authors_dir=authors_dir, download=False,
+        models.load_paper_model("baf", authors_dir=authors_dir, download=False)
+    model = models.load_paper_model("baf", authors_dir=authors_dir, download=False,
                                  hub_revision="main", hub_cache_dir=cache)
     assert (model.net.d, model.net.width) == (42, 32)
     assert model.threshold == A.load_authors_threshold("baf", cache_dir=authors_dir, download=False)

@@ -30,19 +30,13 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fairwash.data.authors import (
-    ModelUnavailable,
-    authors_name,
-    load_authors_model,
-    load_authors_threshold,
-    short_name,
-)
+import torch
+
+from fairwash.data.authors import ModelUnavailable, authors_name, load_authors_threshold
 from fairwash.data.base import DataError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from fairwash.model import AuditedModel
+from fairwash.model import AuditedModel, mlp_from_state_dict
 
 __all__ = [
     "HUB_REPO_ID",
@@ -54,7 +48,6 @@ __all__ = [
     "read_hub_config",
     "read_hub_state_dict",
     "load_hub_model",
-    "load_paper_model",
 ]
 
 log = logging.getLogger(__name__)
@@ -109,6 +102,7 @@ def download_hub_model(
         A file is neither cached nor downloadable; the message names the repository,
         the file and the revision.
     """
+    # huggingface_hub only when the hub is asked for a model: import cost (it loads requests, tqdm)
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
 
@@ -171,8 +165,7 @@ def read_hub_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
     prefix before ``seq.`` (``model.seq.0.weight``).  Missing ``num_batches_tracked``
     buffers (unused in eval mode) are filled with 0.
     """
-    import torch
-    from safetensors.torch import load_file
+    from safetensors.torch import load_file  # safetensors only when a hub file is read: import cost
 
     path = Path(path)
     try:
@@ -221,8 +214,6 @@ def load_hub_model(
     AuditedModel
         Decision ``sigmoid(net(x)) > threshold`` on the authors' standardised features.
     """
-    from fairwash.model import AuditedModel, mlp_from_state_dict
-
     cfg_path, weights_path = download_hub_model(
         dataset, revision=revision, repo_id=repo_id, local_dir=local_dir, cache_dir=cache_dir,
         local_files_only=local_files_only,
@@ -238,37 +229,3 @@ def load_hub_model(
         origin = f"the authors' {authors_name(dataset)}/threshold.npy"
     log.info("hub model %s: threshold %.9g from %s", hub_subfolder(dataset), threshold, origin)
     return AuditedModel(net, threshold)
-
-
-def load_paper_model(
-    dataset: str,
-    *,
-    authors_dir: str | os.PathLike[str] | None = None,
-    download: bool = True,
-    hub_revision: str | None = None,
-    hub_cache_dir: str | os.PathLike[str] | None = None,
-    hub_local_dir: str | os.PathLike[str] | None = None,
-) -> AuditedModel:
-    """The paper's own classifier: the authors' ``net_state_dic.pt``, else the hub's model.
-
-    The hub is tried only for a data set without a model in the authors' repository
-    (BAF) and only when ``hub_revision`` is given.
-
-    Raises
-    ------
-    ModelUnavailable
-        No model from either source; the message says which sources were tried.
-    """
-    name = authors_name(dataset)
-    try:
-        return load_authors_model(name, cache_dir=authors_dir, download=download)
-    except ModelUnavailable as err:
-        if hub_revision is None:
-            raise ModelUnavailable(
-                f"{err}. No hub revision was given (config key for the hub revision), so no model "
-                f"is available for {short_name(name)!r}: the Grad attacks cannot run on it."
-            ) from err
-        return load_hub_model(
-            name, revision=hub_revision, cache_dir=hub_cache_dir, local_dir=hub_local_dir,
-            local_files_only=not download, authors_dir=authors_dir,
-        )

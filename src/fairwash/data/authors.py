@@ -15,8 +15,8 @@ ADULT, ASC_EMP, ASC_INC, ASC_MOB, ASC_PUC, ASC_TRA and BAF:
 This module downloads each file from its address at a pinned commit, checks its
 SHA-256 against the table :data:`AUTHORS_SHA256` kept here (never read from a
 checksum file at run time), caches it, and returns the set as an
-:class:`~fairwash.data.base.AuditData` and the model as an
-:class:`~fairwash.model.AuditedModel`.  When the cache already holds a verified
+:class:`~fairwash.data.base.AuditData` (the model, ``net_state_dic.pt``, is read by the
+model layer: :func:`fairwash.models.load_authors_model`).  When the cache already holds a verified
 file, no network call is made.  A cached file whose checksum differs is refused,
 never silently replaced.
 
@@ -33,7 +33,7 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,9 +41,6 @@ import pandas as pd
 from fairwash.data.base import AuditData, DataError, infer_features
 from fairwash.data.download import ChecksumError, fetch, sha256_file
 from fairwash.fairness import disparate_impact
-
-if TYPE_CHECKING:  # pragma: no cover
-    from fairwash.model import AuditedModel
 
 __all__ = [
     "AUTHORS_REPO",
@@ -68,7 +65,6 @@ __all__ = [
     "ensure_authors_files",
     "load_authors",
     "load_authors_threshold",
-    "load_authors_model",
     "load_authors_highest_di",
     "load_authors_thresholds",
     "load_authors_result_json",
@@ -428,56 +424,6 @@ def load_authors(
             f"but {di_path} says {di_published!r} (tolerance {_DI_TOL})"
         )
     return data
-
-
-# ---------------------------------------------------------------------- models
-def load_authors_model(
-    dataset: str,
-    *,
-    cache_dir: str | os.PathLike[str] | None = None,
-    download: bool = True,
-    missing_ok: bool = False,
-) -> AuditedModel | None:
-    """The authors' trained MLP of one data set, in fairwash's :class:`~fairwash.model.MLP`.
-
-    ``net_state_dic.pt`` is read with ``torch.load(weights_only=True)`` (no pickled code
-    is executed), its depth and width inferred from the tensors, and paired with
-    ``threshold.npy``: the decision is ``sigmoid(net(x)) > threshold``.
-
-    Parameters
-    ----------
-    dataset, cache_dir, download
-        As in :func:`load_authors`.
-    missing_ok : bool, default False
-        For a data set whose model is not in the repository (BAF): log a warning and
-        return ``None`` instead of raising.
-
-    Raises
-    ------
-    ModelUnavailable
-        BAF's model is not in the authors' repository; it is on the Hugging Face hub
-        (see :func:`fairwash.hub.load_hub_model`).
-    """
-    from fairwash.model import AuditedModel, load_state_dict_file, mlp_from_state_dict
-
-    name = authors_name(dataset)
-    key = f"{name}/net_state_dic.pt"
-    if key not in AUTHORS_SHA256:
-        msg = (
-            f"{name}: the authors' repository ({AUTHORS_REPO} at {AUTHORS_COMMIT[:12]}) has no trained "
-            f"model for this data set; it is on the Hugging Face hub as "
-            f"ValentinLAFARGUE/EIF-biased-classifier/{name}_model: use "
-            f"fairwash.hub.load_hub_model({short_name(name)!r}, revision=...)"
-        )
-        if missing_ok:
-            log.warning(msg)
-            return None
-        raise ModelUnavailable(msg)
-    path = authors_file(key, cache_dir=cache_dir, download=download)
-    net = mlp_from_state_dict(load_state_dict_file(path))  # torch.load(weights_only=True)
-    net.eval()
-    threshold = load_authors_threshold(name, cache_dir=cache_dir, download=download)
-    return AuditedModel(net, threshold)
 
 
 # ---------------------------------------------------------------------- the authors' own results

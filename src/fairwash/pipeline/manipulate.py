@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,26 +25,20 @@ def load_audit_model(
     *, source: str, model_dir: str | Path | None, dataset: str | None = None, authors_dir: str | None = None,
     hub_revision: str | None = None,
 ) -> Any:
-    """The audited model for the Grad methods: the pipeline's MLP, or the authors' own.
+    """The audited model for the Grad methods (:func:`fairwash.models.resolve_model`), or ``None``.
 
-    Returns ``None`` (with the reason in the log) when no model exists, e.g. BAF in the
-    authors' repository without a hub revision.
+    Returns ``None`` (with the reason on stderr, the rule's log) when no model exists, e.g.
+    BAF in the authors' repository without a hub revision.
     """
-    if source == "authors":
-        from fairwash.data.authors import ModelUnavailable
-        from fairwash.hub import load_paper_model
+    # torch only when a model is loaded: import cost (fairwash.results imports this module)
+    from fairwash.models import ModelUnavailable, resolve_model
 
-        try:
-            return load_paper_model(dataset, authors_dir=authors_dir, hub_revision=hub_revision)
-        except ModelUnavailable as exc:
-            import sys
-
-            print(f"no model: {exc}", file=sys.stderr)
-            return None
-    from fairwash.model import load_model
-
-    model, _, _ = load_model(model_dir)
-    return model
+    try:
+        return resolve_model(source, model_dir=model_dir, dataset=dataset, authors_dir=authors_dir,
+                             hub_revision=hub_revision)
+    except ModelUnavailable as exc:
+        print(f"no model: {exc}", file=sys.stderr)
+        return None
 
 
 def manipulate_stage(

@@ -1,0 +1,143 @@
+"""The model probe: the one interface through which the twin audit sees any model.
+
+Every measure of the audit (flips, boundaries, curves) asks a :class:`ModelProbe` for
+decisions and approval probabilities of frames in raw units; the probe selects the
+model's inputs in the model's order and applies its transform (the pipeline MLP's
+standardiser).  :func:`probe_for` builds the probe of a model saved by the pipeline
+(``model.safetensors`` + ``model.json``); other kinds of model (ONNX, skops, an HTTP
+endpoint) get their probe here too.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from fairwash.data.base import DataError
+
+__all__ = ["Classifier", "ModelProbe", "probe_for"]
+
+class Classifier(Protocol):
+    """What the audit needs from a model: decisions and approval probabilities."""
+
+    def predict(self, X: Any) -> np.ndarray: ...
+
+    def predict_proba(self, X: Any) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class ModelProbe:
+    """A model seen as a function of raw feature columns.
+
+    Parameters
+    ----------
+    model : Classifier
+        ``predict(X)`` returns decisions 0/1; ``predict_proba(X)`` returns
+        P(ŷ = 1) as shape (n,) (:class:`fairwash.model.AuditedModel`) or the
+        class probabilities as shape (n, 2) (scikit-learn).
+    feature_columns : sequence of str
+        Model inputs, in the model's order, as columns of the frames to audit.
+        Defaults to the model's ``feature_names_in_`` when it has one.
+    transform : callable, optional
+        Raw features (ndarray, shape (n, d), in ``feature_columns`` order) to
+        model input, e.g. ``Standardizer.transform``; bisection and plots then
+        work on raw units (income in currency units).
+    """
+
+    model: Any
+    feature_columns: tuple[str, ...]
+    transform: Callable[[np.ndarray], Any] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        model: Any,
+        feature_columns: Sequence[str] | None = None,
+        transform: Callable[[np.ndarray], Any] | None = None,
+    ) -> ModelProbe:
+        if isinstance(model, ModelProbe):
+            return model
+        for method in ("predict", "predict_proba"):
+            if not callable(getattr(model, method, None)):
+                raise TypeError(f"model must have a {method}() method, got {type(model).__name__}")
+        if transform is None and _is_audited_model(model):
+            raise ValueError(
+                "an AuditedModel takes standardised features: pass transform=standardizer.transform "
+                "and profiles in raw units (or use probe_for(model_dir)).  Without it the twins are fed "
+                "raw values (income ~ 50 000 where the network expects ~ +-2): the output saturates and "
+                "no pair ever flips.  Pass transform=numpy.asarray only if the model was trained on raw "
+                "features."
+            )
+        if feature_columns is None:
+            names = getattr(model, "feature_names_in_", None)
+            if names is None:
+                raise ValueError("feature_columns is required for a model without feature_names_in_")
+            feature_columns = [str(c) for c in names]
+        return cls(model=model, feature_columns=tuple(feature_columns), transform=transform)
+
+    def _input(self, frame: pd.DataFrame) -> Any:
+        missing = [c for c in self.feature_columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"model input columns {missing} are missing (columns: {list(frame.columns)})")
+        raw = frame[list(self.feature_columns)].to_numpy(np.float64)
+        if self.transform is not None:
+            return self.transform(raw)
+        if getattr(self.model, "feature_names_in_", None) is not None:
+            return pd.DataFrame(raw, columns=list(self.feature_columns))
+        return raw
+
+    def decide(self, frame: pd.DataFrame) -> np.ndarray:
+        """Decisions ŷ (int8 0/1), shape (n,)."""
+        out = np.asarray(self.model.predict(self._input(frame))).reshape(-1)
+        return out.astype(np.int8)
+
+    def proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Approval probabilities P(ŷ = 1), shape (n,)."""
+        p = np.asarray(self.model.predict_proba(self._input(frame)), dtype=np.float64)
+        if p.ndim == 2:
+            classes = list(getattr(self.model, "classes_", range(p.shape[1])))
+            if 1 not in classes:  # a model trained on one class only
+                return np.zeros(p.shape[0])
+            p = p[:, classes.index(1)]
+        return p.reshape(-1)
+
+
+def _is_audited_model(model: Any) -> bool:
+    """Whether ``model`` is a :class:`fairwash.model.AuditedModel` (without importing torch)."""
+    module = sys.modules.get("fairwash.model")
+    return module is not None and isinstance(model, module.AuditedModel)
+
+
+def probe_for(model_dir: str | Path) -> ModelProbe:
+    """The probe of a pipeline model: weights, threshold, standardiser and column order from disk.
+
+    Reads ``model.safetensors`` and ``model.json`` (:func:`fairwash.models.load_trained`);
+    the probe takes frames in raw units, selects the model's ``feature_names`` in the
+    model's order and standardises them with the saved :class:`~fairwash.model.Standardizer`
+    before the network sees them, so twins are built (S set to 0 / 1, income moved) in
+    raw units.
+
+    Raises
+    ------
+    DataError
+        If ``model.json`` has no feature names or no standardiser.
+    """
+    from fairwash.models import load_trained  # torch only when a saved model is probed: import cost
+
+    trained = load_trained(model_dir)
+    meta = Path(model_dir) / "model.json"
+    names = trained.feature_names
+    if not names:
+        raise DataError(f"{meta} has no feature_names; the model's inputs are unknown")
+    if trained.standardizer is None:
+        raise DataError(
+            f"{meta}: no standardiser; the pipeline's MLP takes standardised features, so a probe "
+            "without it would feed raw values to the network"
+        )
+    return ModelProbe(model=trained.model, feature_columns=names, transform=trained.standardizer.transform)
