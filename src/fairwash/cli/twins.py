@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, TextIO
-
-import numpy as np
 
 from fairwash.cli.options import (
     EXIT_OK,
@@ -116,98 +113,57 @@ def _twins_report(result: Any, out: TextIO, header: str) -> None:
     w("\n" + verdict + "\n")
 
 
-def cmd_twins(args: argparse.Namespace, out: TextIO) -> int:
-    """``fairwash twins``: the counterfactual-twin audit (or the article's demo)."""
-    from fairwash import counterfactual as cf
+def _twins_header(args: argparse.Namespace, audit: Any) -> str:
+    """The first lines of ``fairwash twins``' report."""
+    from fairwash import twins  # the twin audit (scipy, pandas) only for this command: import cost
+
+    if args.demo:
+        rule = twins.DEMO_RULE
+        return ("fairwash twins --demo: the counterfactual-twin article's demo (1 000 virtual customers, a "
+                f"tree trained on labels poisoned by income thresholds {rule['male_threshold']:,.0f} "
+                f"for men and {rule['female_threshold']:,.0f} for women)")
+    header = (f"fairwash twins: model {args.model}, {len(audit.base)} base profiles drawn from the rows of "
+              f"{args.data}")
+    b = audit.boundary
+    if b is not None:
+        others = [c for c in audit.probe.feature_columns if c not in (audit.sensitive_column, audit.feature)]
+        prof = ", ".join(f"{c}={fmt_num(float(audit.base.iloc[0][c]))}" for c in others[:8])
+        span = f"[{fmt_num(b['lo'], 6)}, {fmt_num(b['hi'], 6)}]"
+        header += f"\nboundaries: along {audit.feature} in {span} for the twins of profile 0"
+        header += f" ({prof})" if prof else ""
+    return header
+
+
+def _run(args: argparse.Namespace) -> tuple[Any, dict[str, str]]:
+    """The twin audit the arguments ask for (the demo, or a model file on a data file)."""
+    from fairwash import twins  # the twin audit (scipy, pandas) only for this command: import cost
 
     if args.demo:
         if args.model or args.data:
             raise DataError("--demo runs the article's own model and data; "
                             "do not combine it with --model/--data")
-        run = cf.run_demo(random_state=args.seed)
-        res = run.result
-        written = []
-        if args.plot:
-            written = cf.plot_approval_curves(
-                run.model, run.profiles.iloc[0], "income", np.linspace(*cf.BASE_INCOME_RANGE, 601),
-                "gender_male", args.plot, feature_columns=("gender_male", "income"),
-                boundary=res.boundary, labels=cf.GENDER_LABELS)
-        if args.json:
-            print_json({**res.to_dict(), "plot": [str(p) for p in written]}, out)
-            return EXIT_OK
-        _twins_report(res, out, "fairwash twins --demo: the counterfactual-twin article's demo "
-                                "(1 000 virtual customers, a tree trained on labels poisoned by "
-                                f"income thresholds {cf.DEMO_RULE['male_threshold']:,.0f} for men and "
-                                f"{cf.DEMO_RULE['female_threshold']:,.0f} for women)")
-        for p in written:
-            out.write(f"plot written: {p}\n")
-        return EXIT_OK
-
+        return twins.demo_twin_audit(random_state=args.seed), {}
     missing = [o for o, v in (("--model", args.model), ("--data", args.data),
                               ("--sensitive-column", args.sensitive_column)) if not v]
     if missing:
         raise DataError(f"twins needs {', '.join(missing)} (or --demo for the article's demo)")
-    from fairwash.inputs import check_columns, read_table
-    from fairwash.model import load_model
-
-    model, std, info = load_model(args.model)
-    names = info.get("feature_names")
-    if not names:
-        raise DataError(f"{Path(args.model) / 'model.json'} has no feature_names; "
-                        "the model's inputs are unknown")
-    data = read_table(args.data)
-    where = f"data {args.data}"
-    check_columns(data, names, "model input", where)
-    col = args.sensitive_column
-    if col not in names and col not in data.columns:
-        check_columns(data, [col], "sensitive", where)
-    miss = {c: int(k) for c, k in data[names].isna().sum().items() if k}
-    if miss:
-        raise DataError(f"{where}: missing values in model input column(s) {miss}; drop or fix those rows")
-    non_num = [c for c in names if not np.issubdtype(data[c].dtype, np.number) and data[c].dtype != bool]
-    if non_num:
-        raise DataError(f"{where}: model input column(s) {non_num} are not numeric; the model takes the "
-                        "encoded columns it was trained on")
     values = tuple(int(v) if float(v).is_integer() else float(v) for v in args.values)
-    n_prof = min(args.n_profiles, len(data))
-    rng = np.random.default_rng(args.seed)
-    pick = np.sort(rng.choice(len(data), size=n_prof, replace=False))
-    base = data.iloc[pick][list(dict.fromkeys([*names, *([col] if col in data.columns else [])]))]
-    base = base.reset_index(drop=True)
-    transform = std.transform if std is not None else None
-    boundary = None
-    if args.numeric_feature:
-        feat = args.numeric_feature
-        if feat not in names:
-            check_columns(data[names], [feat], "numeric feature (model input)", where)
-        lo = float(data[feat].min()) if args.lo is None else args.lo
-        hi = float(data[feat].max()) if args.hi is None else args.hi
-        tol = max((hi - lo) * 1e-5, 1e-9)
-        boundary = cf.income_boundary(model, base.iloc[0], feat, lo, hi, s_column=col, values=values,
-                                      feature_columns=names, transform=transform, tol=tol)
-    res = cf.counterfactual_audit(model, base, col, feature_columns=names, transform=transform,
-                                  values=values, boundary=boundary)
-    written = []
-    if args.plot:
-        if not args.numeric_feature:
-            raise DataError("--plot draws approval curves along --numeric-feature; give it too")
-        written = cf.plot_approval_curves(
-            model, base.iloc[0], args.numeric_feature, np.linspace(boundary["lo"], boundary["hi"], 601), col,
-            args.plot, values=values, feature_columns=names, transform=transform, boundary=boundary,
-            unit="units of the data file")
+    audit = twins.audit_model_file(args.model, args.data, args.sensitive_column, values=values,
+                                   n_profiles=args.n_profiles, seed=args.seed,
+                                   numeric_feature=args.numeric_feature, lo=args.lo, hi=args.hi)
+    return audit, {"model": str(args.model), "data": str(args.data)}
+
+
+def cmd_twins(args: argparse.Namespace, out: TextIO) -> int:
+    """``fairwash twins``: the counterfactual-twin audit (or the article's demo)."""
+    from fairwash import twins  # the twin audit (scipy, pandas) only for this command: import cost
+
+    audit, files = _run(args)
+    written = twins.plot_profile_curves(audit, args.plot) if args.plot else []
     if args.json:
-        print_json({**res.to_dict(), "model": str(args.model), "data": str(args.data),
-                     "plot": [str(p) for p in written]}, out)
+        print_json({**audit.result.to_dict(), **files, "plot": [str(p) for p in written]}, out)
         return EXIT_OK
-    header = f"fairwash twins: model {args.model}, {n_prof} base profiles drawn from the rows of {args.data}"
-    if boundary is not None:
-        others = [c for c in names if c not in (col, args.numeric_feature)]
-        prof = ", ".join(f"{c}={fmt_num(float(base.iloc[0][c]))}" for c in others[:8])
-        span = f"[{fmt_num(boundary['lo'], 6)}, {fmt_num(boundary['hi'], 6)}]"
-        header += f"\nboundaries: along {args.numeric_feature} in {span} for the twins of profile 0"
-        header += f" ({prof})" if prof else ""
-    _twins_report(res, out, header)
+    _twins_report(audit.result, out, _twins_header(args, audit))
     for p in written:
         out.write(f"plot written: {p}\n")
     return EXIT_OK
-
