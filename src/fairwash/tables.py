@@ -276,13 +276,7 @@ def fairest_table(
                 row["vs 7 tests"] = (None if r["best_di"] is None or seven is None
                                      else r["best_di"] - seven)
             if authors_highest is not None:
-                auth = ""
-                spec = specs.get(ds, {})
-                if method == "Matching" and spec.get("source") == "authors":
-                    by_m = authors_highest.get(str(spec.get("params", {}).get("dataset", "")), {})
-                    if m in by_m:
-                        auth = "–" if by_m[m] is None else f"{by_m[m]:.2f}"
-                row["authors Highest_DI"] = auth
+                row["authors Highest_DI"] = _authors_highest(authors_highest, specs.get(ds, {}), method, m)
             row.update({"cell cap": r["cell_cap"], "levels searched": searched, "levels skipped": skipped,
                         "battery samples": r["n_battery"], "W_A solves": r["tests_run"].get("W_A", 0)})
             note = ""
@@ -292,6 +286,17 @@ def fairest_table(
             row["note"] = note
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _authors_highest(highest: Mapping[str, Mapping[int, float | None]], spec: Mapping[str, Any], method: str,
+                     m: int) -> str:
+    """The authors' ``Highest_DI`` beside our Matching row of a ``source: authors`` set ("" if none)."""
+    if method != "Matching" or spec.get("source") != "authors":
+        return ""
+    by_m = highest.get(str(spec.get("params", {}).get("dataset", "")), {})
+    if m not in by_m:
+        return ""
+    return "–" if by_m[m] is None else f"{by_m[m]:.2f}"
 
 
 def search_not_run(size_result: Mapping[str, Any]) -> bool:
