@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,7 @@ from fairwash.io import atomic_write_json, dumps_json, json_float, json_floats, 
 from fairwash.manipulate.base import Manipulation
 
 INF = math.inf
+REPO = Path(__file__).resolve().parents[1]
 
 
 # ----------------------------------------------------------------------------- the JSON convention
@@ -153,3 +157,38 @@ def test_audit_frame_round_trip(tmp_path):
                           "KS_rejected": [True, False]})
     store.write_audit_frame(frame, tmp_path / "a.parquet")
     pd.testing.assert_frame_equal(store.read_audit_frame(tmp_path / "a.parquet"), frame)
+
+
+# ----------------------------------------------------------------------------- the rules use the store
+#: The rules that may write each kind of artefact.
+WRITERS = {
+    "data": ("load_data",), "audited": ("train_model", "import_authors"),
+    "model": ("train_model", "import_authors"),
+    "manipulation": ("manipulate",), "reference": ("reference",), "detection": ("detect_",),
+    "fairest": ("fairest",), "sample_size": ("sample_size",), "shift_curve": ("shift_curve",),
+    "counterfactual": ("counterfactual",), "table": ("table_",), "figure": ("figure_", "counterfactual"),
+}
+
+
+def test_every_file_of_the_workflow_is_a_store_template(tmp_path):
+    """A dry run of the tiny config: each file a rule writes matches exactly one template of the store,
+    written by the rule of that kind, and every template is used."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
+         "--configfile", str(REPO / "tests" / "config" / "tiny.yaml"), "--summary", "--cores", "1"],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line.split("\t") for line in proc.stdout.splitlines()[1:] if line.startswith("results/")]
+    patterns = {(kind, part): store.pattern(kind, part) for kind, parts in store.TEMPLATES.items()
+                for part in parts}
+    used = set()
+    for row in rows:
+        file, rule = row[0], row[2]
+        if file.startswith("results/report/"):
+            continue
+        kinds = [key for key, pat in patterns.items() if pat.fullmatch(file)]
+        assert len(kinds) == 1, (file, kinds)
+        assert rule.startswith(WRITERS[kinds[0][0]]), (file, rule)
+        used.add(kinds[0])
+    assert len(rows) > 200
+    assert used == set(patterns)

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from fairwash.catalogue import METHODS
 from fairwash.io import (
     atomic_write_json,
     atomic_write_parquet,
@@ -52,6 +53,7 @@ __all__ = [
     "TEMPLATES",
     "template",
     "path",
+    "pattern",
     "find",
     "write_manipulation",
     "read_manipulation",
@@ -86,8 +88,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "figure": {"png": "figures/{name}.png", "pdf": "figures/{name}.pdf"},
 }
 
-#: What a wildcard may match when files are searched (:func:`find`).
-_WILDCARD_PATTERNS = {"m": r"\d+"}
+#: What a wildcard may match (as the rules' ``wildcard_constraints``); any other matches one folder level.
+WILDCARD_PATTERNS: dict[str, str] = {"m": r"\d+", "method": "|".join(map(re.escape, METHODS))}
 
 
 def _relative(kind: str, part: str) -> str:
@@ -139,17 +141,32 @@ def path(kind: str, part: str, *, root: str | Path = ROOT, **wildcards: Any) -> 
     return Path(root) / pattern.format(**wildcards)
 
 
+def pattern(kind: str, part: str) -> re.Pattern[str]:
+    """A regular expression matching the files of one artefact under the results folder's parent.
+
+    Examples
+    --------
+    >>> pattern("detection", "json").fullmatch("results/audit/adult/reference_m50.json") is None
+    True
+    """
+    out = []
+    for literal, field, _, _ in string.Formatter().parse(template(kind, part)):
+        out.append(re.escape(literal))
+        if field:
+            out.append(f"(?P<{field}>{WILDCARD_PATTERNS.get(field, '[^/]+')})")
+    return re.compile("".join(out))
+
+
 def find(kind: str, part: str, *, root: str | Path = ROOT, **wildcards: Any) -> list[dict[str, str]]:
     """The wildcards of every existing file of one artefact kind, the given ones fixed, sorted.
 
     Examples
     --------
     ``find("reference", "json", root="results", ds="adult")`` ->
-    ``[{"ds": "adult", "m": "500"}, {"ds": "adult", "m": "1000"}]`` (sorted by path).
+    ``[{"ds": "adult", "m": "1000"}, {"ds": "adult", "m": "500"}]`` (in the order of the paths).
     """
-    pattern = _relative(kind, part)
     glob, regex = [], []
-    for literal, field, _, _ in string.Formatter().parse(pattern):
+    for literal, field, _, _ in string.Formatter().parse(_relative(kind, part)):
         glob.append(literal)
         regex.append(re.escape(literal))
         if not field:
@@ -159,7 +176,7 @@ def find(kind: str, part: str, *, root: str | Path = ROOT, **wildcards: Any) -> 
             regex.append(f"(?P<{field}>{re.escape(str(wildcards[field]))})")
         else:
             glob.append("*")
-            regex.append(f"(?P<{field}>{_WILDCARD_PATTERNS.get(field, '[^/]+')})")
+            regex.append(f"(?P<{field}>{WILDCARD_PATTERNS.get(field, '[^/]+')})")
     base = Path(root)
     found = []
     for p in sorted(base.glob("".join(glob))):
