@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from matplotlib.colors import to_hex
 
@@ -255,8 +256,6 @@ def test_detection_frame_reads_the_audit_files(tmp_path, rng):
 # ----------------------------------------------------------------------------- Fig. 7 compute
 @pytest.fixture(scope="module")
 def tiny_curve():
-    import torch
-
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny batches: one thread is several times faster on a busy machine
     try:
