@@ -7,8 +7,9 @@ sys.stderr = open(snakemake.log[0], "w")
 import pandas as pd
 
 from fairwash.figures import plot_sample_size, save_figure
+from fairwash.store import read_audit_frame
 
-study = pd.concat([pd.read_parquet(p) for p in snakemake.input.parquets], ignore_index=True)
+study = pd.concat([read_audit_frame(p) for p in snakemake.input.parquets], ignore_index=True)
 datasets = pd.read_csv(snakemake.input.datasets)
 original = dict(zip(datasets["data set"], datasets["DI model"], strict=True))
 fig = plot_sample_size(study, target=snakemake.params.target, original_di=original)

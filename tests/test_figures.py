@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
 import json
 import math
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from matplotlib.colors import to_hex
 
@@ -255,8 +257,6 @@ def test_detection_frame_reads_the_audit_files(tmp_path, rng):
 # ----------------------------------------------------------------------------- Fig. 7 compute
 @pytest.fixture(scope="module")
 def tiny_curve():
-    import torch
-
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny batches: one thread is several times faster on a busy machine
     try:
@@ -358,3 +358,19 @@ def test_regenerating_figures_reruns_no_method(tmp_path):
     assert set(FIGURE_RULES) <= jobs, jobs
     assert jobs <= {*FIGURE_RULES, "all"}, jobs - {*FIGURE_RULES, "all"}
     shutil.rmtree(work / ".snakemake", ignore_errors=True)
+
+
+def test_the_style_module_is_a_leaf():
+    """figures/style.py imports only the standard library, matplotlib and fairwash.io / catalogue, so any
+    plotting code (the twin audit's) can import it downward; the figure modules import it, not each other."""
+    src = REPO / "src" / "fairwash" / "figures"
+    tree = ast.parse((src / "style.py").read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    fairwash_mods = {m for m in imported if m.startswith("fairwash")}
+    assert fairwash_mods <= {"fairwash.io", "fairwash.catalogue"}, fairwash_mods
+    assert not {m.split(".")[0] for m in imported} & {"pandas", "torch", "ot", "scipy"}
+    for name in ("shift.py", "audit.py", "tries.py"):
+        text = (src / name).read_text()
+        others = {"shift", "audit", "tries"} - {name.removesuffix(".py")}
+        assert not any(f"fairwash.figures.{o} " in text for o in others), name

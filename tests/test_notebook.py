@@ -3,6 +3,7 @@ the run's tables carry their paper columns; its CI logs carry no progress bars."
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from tqdm import tqdm
 
 from fairwash import results
 from fairwash.data.base import AuditData
@@ -57,6 +59,7 @@ def run(tmp_path_factory) -> Path:
 
 
 def _execute(work: Path) -> dict:
+    # notebook tooling (a dev extra): imported where a test runs the notebook, not at collection
     import nbformat
     from nbclient import NotebookClient
 
@@ -80,7 +83,7 @@ def _execute(work: Path) -> dict:
 
 
 def test_notebook_is_stored_without_outputs():
-    import nbformat
+    import nbformat  # notebook tooling (a dev extra), as in _execute
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(nb)
@@ -158,10 +161,6 @@ def test_ci_logs_have_no_bars_even_when_the_config_asks_for_them(run):
 
 def test_bar_pattern_recognises_tqdm_output():
     """The pattern the log checks rely on matches what tqdm writes, and not plain log lines."""
-    import io
-
-    from tqdm import tqdm
-
     buf = io.StringIO()
     for _ in tqdm(range(3), file=buf, desc="x", mininterval=0):
         pass

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fairwash.detect.battery import ReferenceThresholds
+from fairwash.io import atomic_write_json
+from fairwash.store import write_thresholds
 from fairwash.tables import (
     cost_table,
     datasets_table,
@@ -16,6 +19,7 @@ from fairwash.tables import (
     paper_name,
     search_not_run,
     shift_with_paper,
+    thresholds_table,
     to_latex,
     to_markdown,
     write_table,
@@ -180,3 +184,20 @@ def test_cost_table(tmp_path):
     assert t.loc["Matching", "paper time (T8)"] == "3–10 minutes"
     assert t.loc["Matching", "paper remedy (T8)"] == "Trade-off possible"
     assert t.loc["SBS", ["paper time (T8)", "paper memory (T10)"]].tolist() == ["", ""]
+
+
+def test_tables_read_inf_back_from_the_json_convention(tmp_path):
+    """An inf statistic or DI is written "inf" (fairwash.io) and reaches the tables as inf; null stays –."""
+    det = tmp_path / "det.json"
+    atomic_write_json({"compliant_pass_all": 0.5, "di_q": np.inf, "di_mean": np.nan, "n_samples": 4,
+                       "n_compliant": 2, "evades_all": False, "evades": {"KS": False},
+                       "rejection_rate": {"KS": 1.0}}, det)
+    row = detection_table({("sim", "Matching", 10): det}).iloc[0]
+    assert row["DI of Q"] == np.inf and row["mean sample DI"] is None and row["of which pass all"] == 1
+    thr = ReferenceThresholds(m=10, n=100, level=0.95, rule="quantile", tests=("KL_A",),
+                              draws={"KL_A": np.array([0.1, np.inf, 0.2])}, thresholds={"KL_A": np.inf},
+                              config={}, fingerprint="f")
+    write_thresholds(thr, tmp_path / "ref.json")
+    t = thresholds_table({("sim", 10): tmp_path / "ref.json"}, specs={"sim": SIM}).iloc[0]
+    assert t["threshold"] == np.inf and t["draws median"] == 0.2
+    assert "∞" in to_markdown(detection_table({("sim", "Matching", 10): det})[["DI of Q"]])

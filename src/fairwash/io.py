@@ -1,22 +1,43 @@
-"""Atomic file writing: an interrupted run never leaves a half-written output.
+"""Atomic file writing and the project's one JSON convention.
 
 Every writer goes to a temporary file in the destination folder and renames it
 into place (``os.replace`` is atomic on POSIX), so a reader sees either the old
 file or the complete new one.
+
+JSON has no ``NaN`` or ``inf``, and a statistic may be either (the KL of a row outside
+the data is ``inf``). Every JSON file and every ``--json`` output of fairwash is strict
+JSON (``allow_nan=False``) written through :func:`to_jsonable`:
+
+=======================  ==========================
+Python value             JSON
+=======================  ==========================
+``inf`` / ``-inf``       ``"inf"`` / ``"-inf"``
+``nan``                  ``null``
+numpy scalar, array      number, bool, list
+:class:`~pathlib.Path`   string
+=======================  ==========================
+
+A reader restores a float where it expects one with :func:`json_float` (``"inf"`` ->
+``inf``, ``null`` -> ``nan``) or :func:`json_floats` (a list of them, as an array).
+:func:`read_json` also accepts the ``Infinity`` / ``NaN`` tokens of files written
+before this convention.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # only for annotations: the command line's renderer imports this module
+    import pandas as pd
 
 __all__ = [
     "atomic_path",
@@ -26,7 +47,14 @@ __all__ = [
     "atomic_write_parquet",
     "atomic_write_csv",
     "to_jsonable",
+    "dumps_json",
+    "read_json",
+    "json_float",
+    "json_floats",
 ]
+
+#: How ``+inf`` and ``-inf`` are spelled in JSON.
+INF_TEXT: dict[float, str] = {math.inf: "inf", -math.inf: "-inf"}
 
 
 @contextmanager
@@ -66,9 +94,16 @@ def atomic_write_text(text: str, path: str | Path) -> None:
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays and paths so :func:`json.dumps` accepts them.
+    """A copy of ``obj`` that strict JSON accepts, by the project's convention.
 
-    Non-finite floats become ``None`` (JSON has no NaN/inf).
+    ``inf`` / ``-inf`` become ``"inf"`` / ``"-inf"``, ``nan`` becomes ``None``, numpy
+    scalars and arrays become Python numbers and lists, paths become strings, mapping
+    keys become strings.
+
+    Examples
+    --------
+    >>> to_jsonable({"kl": float("inf"), "w": np.float32(0.5), "p": float("nan")})
+    {'kl': 'inf', 'w': 0.5, 'p': None}
     """
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
@@ -76,22 +111,63 @@ def to_jsonable(obj: Any) -> Any:
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return [to_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, np.integer):
-        return int(obj)
     if isinstance(obj, np.bool_):
         return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
     if isinstance(obj, float | np.floating):
         f = float(obj)
-        return f if np.isfinite(f) else None
+        if math.isnan(f):
+            return None
+        return INF_TEXT.get(f, f)
     if isinstance(obj, Path):
         return str(obj)
     return obj
 
 
+def dumps_json(obj: Any, *, indent: int | None = 2, sort_keys: bool = True) -> str:
+    """Strict JSON text of :func:`to_jsonable` ``(obj)``, ending in a newline.
+
+    Sorted keys by default, so the same content gives the same bytes.
+    """
+    return json.dumps(to_jsonable(obj), indent=indent, sort_keys=sort_keys, allow_nan=False) + "\n"
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file (strings such as ``"inf"`` stay strings: see :func:`json_float`)."""
+    return json.loads(Path(path).read_text())
+
+
+def json_float(value: Any) -> float:
+    """A float read back from JSON: ``"inf"`` / ``"-inf"`` -> ``±inf``, ``None`` -> ``nan``.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is neither a number, ``None`` nor a spelling of ``inf``.
+
+    Examples
+    --------
+    >>> json_float("inf"), json_float(None), json_float(2)
+    (inf, nan, 2.0)
+    """
+    if value is None:
+        return math.nan
+    if isinstance(value, str):
+        if value in ("inf", "-inf"):
+            return float(value)
+        raise ValueError(f"expected a number, null, 'inf' or '-inf' in JSON, got {value!r}")
+    return float(value)
+
+
+def json_floats(values: Any) -> np.ndarray:
+    """A list of JSON floats (:func:`json_float` each) as a float64 array."""
+    return np.array([json_float(v) for v in values], dtype=np.float64)
+
+
 def atomic_write_json(obj: Any, path: str | Path) -> None:
-    """Write JSON with sorted keys, so the same content gives the same bytes."""
-    text = json.dumps(to_jsonable(obj), indent=2, sort_keys=True) + "\n"
-    atomic_write_text(text, path)
+    """Write :func:`dumps_json` ``(obj)`` atomically."""
+    atomic_write_text(dumps_json(obj), path)
 
 
 def atomic_write_parquet(frame: pd.DataFrame, path: str | Path) -> None:

@@ -10,9 +10,7 @@ library functions the pipeline calls.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairwash import store
 from fairwash.data.base import AuditData
 from fairwash.detect.battery import ReferenceThresholds
 from fairwash.detect.shift import ShiftResult, distribution_shift
+from fairwash.io import read_json
 from fairwash.manipulate.base import Manipulation
 
 __all__ = [
@@ -40,6 +40,10 @@ def results_dir(results: str | Path | None = None) -> Path:
     return Path(results if results is not None else os.environ.get(RESULTS_ENV, "results"))
 
 
+def _path(kind: str, part: str, results: str | Path | None, **wildcards: Any) -> Path:
+    return store.path(kind, part, root=results_dir(results), **wildcards)
+
+
 def _need(path: Path) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run the pipeline first (make run), or point "
@@ -49,7 +53,7 @@ def _need(path: Path) -> Path:
 
 def dataset_row(dataset: str, results: str | Path | None = None) -> pd.Series:
     """The data set's row of Table 1 (``tables/datasets.csv``), paper columns included."""
-    table = pd.read_csv(_need(results_dir(results) / "tables" / "datasets.csv"), keep_default_na=False,
+    table = pd.read_csv(_need(_path("table", "csv", results, name="datasets")), keep_default_na=False,
                         na_values=[""])
     rows = table[table["data set"] == dataset]
     if rows.empty:
@@ -59,8 +63,8 @@ def dataset_row(dataset: str, results: str | Path | None = None) -> pd.Series:
 
 def load_audited(dataset: str, results: str | Path | None = None) -> AuditData:
     """The audited set (standardised X, S, Y, Ŷ) every attack and test starts from."""
-    base = results_dir(results) / "audited"
-    return AuditData.load(_need(base / f"{dataset}.parquet"), _need(base / f"{dataset}.json"))
+    return AuditData.load(_need(_path("audited", "parquet", results, ds=dataset)),
+                          _need(_path("audited", "json", results, ds=dataset)))
 
 
 @dataclass(frozen=True)
@@ -93,12 +97,10 @@ class Attack:
 
 def load_attack(dataset: str, method: str, results: str | Path | None = None) -> Attack:
     """A method's manipulated distribution ``Q`` (``manipulated/{ds}/{method}.*``)."""
-    from fairwash.pipeline.manipulate import load_manipulation
-
-    base = results_dir(results) / "manipulated" / dataset
-    summary = _need(base / f"{method}.json")
-    man = load_manipulation(_need(base / f"{method}.parquet"), summary)
-    return Attack(man, json.loads(summary.read_text()))
+    summary = _need(_path("manipulation", "json", results, ds=dataset, method=method))
+    man = store.read_manipulation(_need(_path("manipulation", "parquet", results, ds=dataset, method=method)),
+                                  summary)
+    return Attack(man, store.read_manipulation_summary(summary))
 
 
 def attack_shift(dataset: str, method: str, results: str | Path | None = None) -> ShiftResult:
@@ -110,24 +112,22 @@ def attack_shift(dataset: str, method: str, results: str | Path | None = None) -
 
 def reference_sizes(dataset: str, results: str | Path | None = None) -> list[int]:
     """Sample sizes m with cached reference thresholds (``audit/{ds}/reference_m{m}.json``), sorted."""
-    base = results_dir(results) / "audit" / dataset
-    found = (re.fullmatch(r"reference_m(\d+)\.json", p.name) for p in base.glob("reference_m*.json"))
-    return sorted(int(f.group(1)) for f in found if f)
+    return sorted(int(w["m"]) for w in store.find("reference", "json", root=results_dir(results), ds=dataset))
 
 
 def closest_size(dataset: str, fraction: float = 0.1, results: str | Path | None = None) -> int:
     """The cached reference size m closest to ``fraction`` of the audited n (the paper: 10 %, 20 %)."""
     sizes = reference_sizes(dataset, results)
     if not sizes:
-        raise FileNotFoundError(f"no reference thresholds under {results_dir(results) / 'audit' / dataset}")
-    n = int(json.loads(_need(results_dir(results) / "audited" / f"{dataset}.json").read_text())["n"])
+        where = _path("reference", "json", results, ds=dataset, m=0).parent
+        raise FileNotFoundError(f"no reference thresholds under {where}")
+    n = int(read_json(_need(_path("audited", "json", results, ds=dataset)))["n"])
     return min(sizes, key=lambda m: (abs(m - fraction * n), m))
 
 
 def load_reference(dataset: str, m: int, results: str | Path | None = None) -> ReferenceThresholds:
     """The honest reference draws and 95 % thresholds of the battery at size ``m`` (eq. 3)."""
-    path = _need(results_dir(results) / "audit" / dataset / f"reference_m{int(m)}.json")
-    return ReferenceThresholds.from_dict(json.loads(path.read_text()))
+    return store.read_thresholds(_need(_path("reference", "json", results, ds=dataset, m=int(m))))
 
 
 def sample_rows(manipulation: Manipulation, m: int, random_state: int | np.random.Generator) -> np.ndarray:
@@ -156,9 +156,9 @@ def honest_rows(data: AuditData, m: int, random_state: int | np.random.Generator
 
 def load_counterfactual(dataset: str, results: str | Path | None = None) -> dict[str, Any]:
     """The counterfactual-twin audit of the data set's model (``counterfactual/{ds}.json``)."""
-    return json.loads(_need(results_dir(results) / "counterfactual" / f"{dataset}.json").read_text())
+    return read_json(_need(_path("counterfactual", "json", results, ds=dataset)))
 
 
 def counterfactual_figure(dataset: str, results: str | Path | None = None) -> Path:
     """Path of the twin audit's figure (``figures/counterfactual_{ds}.png``)."""
-    return _need(results_dir(results) / "figures" / f"counterfactual_{dataset}.png")
+    return _need(_path("figure", "png", results, name=f"counterfactual_{dataset}"))

@@ -7,7 +7,6 @@ the CSV.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,15 @@ import numpy as np
 import pandas as pd
 
 from fairwash import paper_values
-from fairwash.io import atomic_write_csv, atomic_write_text
+from fairwash.io import atomic_write_csv, atomic_write_text, json_float, json_floats, read_json
 
 __all__ = ["datasets_table", "detection_table", "fairest_table", "thresholds_table", "shift_with_paper",
            "cost_table", "paper_name", "size_percent", "write_table", "to_markdown", "to_latex"]
+
+
+def _number(value: Any) -> float | None:
+    """A float field of a JSON file (``"inf"`` -> ``inf``); ``null`` stays ``None`` (shown "–")."""
+    return None if value is None else json_float(value)
 
 
 def _fmt(value: Any, digits: int) -> str:
@@ -88,6 +92,10 @@ def write_table(
         atomic_write_text(to_latex(frame, digits=digits, title=title), tex)
 
 
+#: The float fields of a model's ``metrics.json`` that Table 1 shows.
+_METRIC_FLOATS = ("p_s1", "di_labels", "di_model", "accuracy_test")
+
+
 def datasets_table(
     *,
     audited_meta: Mapping[str, str | Path],
@@ -108,8 +116,9 @@ def datasets_table(
     """
     rows = []
     for name in audited_meta:
-        meta = json.loads(Path(audited_meta[name]).read_text())
-        met = json.loads(Path(metrics[name]).read_text())
+        meta = read_json(audited_meta[name])
+        raw = read_json(metrics[name])
+        met = {k: _number(raw[k]) for k in _METRIC_FLOATS if k in raw}
         info = meta.get("meta", {})
         spec = specs.get(name, {})
         paper = paper_name(spec)
@@ -199,19 +208,19 @@ def detection_table(
     """
     rows = []
     for (ds, method, m), path in summaries.items():
-        s = json.loads(Path(path).read_text())
-        comp_pass = s["compliant_pass_all"]
+        s = read_json(path)
+        comp_pass = json_float(s["compliant_pass_all"])
         sampled = s["n_samples"] > 0
         row = {
-            "data set": ds, "method": method, "m": int(m), "DI of Q": s["di_q"],
-            "mean sample DI": s.get("di_mean") if sampled else None,
+            "data set": ds, "method": method, "m": int(m), "DI of Q": _number(s["di_q"]),
+            "mean sample DI": _number(s.get("di_mean")) if sampled else None,
             "samples": s["n_samples"], "DI > target": s["n_compliant"],
             "of which pass all": (0 if s["n_compliant"] == 0 else int(round(comp_pass * s["n_compliant"]))),
             "evades all": bool(s["evades_all"]) if sampled else None,
             "paper": paper_values.lookup(paper_name((specs or {}).get(ds, {})), method, "detection"),
             "tests evaded": (" ".join(t for t, v in s["evades"].items() if v) or "none") if sampled else "",
         }
-        row.update({f"rej {t}": r for t, r in s["rejection_rate"].items()})
+        row.update({f"rej {t}": _number(r) for t, r in s["rejection_rate"].items()})
         if not sampled:
             row["note"] = f"not sampled: {s.get('error') or ''}"[:100]
         else:
@@ -257,7 +266,7 @@ def fairest_table(
     """
     rows = []
     for (ds, method), path in results.items():
-        out = json.loads(Path(path).read_text())
+        out = read_json(path)
         name = paper_name(specs.get(ds, {}))
         for m_str, by_set in sorted(out["sizes"].items(), key=lambda kv: int(kv[0])):
             m = int(m_str)
@@ -267,22 +276,16 @@ def fairest_table(
             skipped = sum(1 for lv in r["levels"] if lv["status"] == "skipped_cell_cap")
             failed = [lv for lv in r["levels"] if lv["status"] == "method_failed"]
             not_run = search_not_run(r)
-            row = {"data set": ds, "original DI": r["di_original"], "m": m,
+            best = _number(r["best_di"])
+            row = {"data set": ds, "original DI": _number(r["di_original"]), "m": m,
                    "size %": "" if pct is None else str(pct), "method": method,
-                   "fairest DI": "n/a" if not_run else r["best_di"], "level": r["level_found"],
+                   "fairest DI": "n/a" if not_run else best, "level": _number(r["level_found"]),
                    "paper": _paper_fairest(which, name, pct, method)}
             if which != "seven":
-                seven = by_set["seven"]["best_di"]
-                row["vs 7 tests"] = (None if r["best_di"] is None or seven is None
-                                     else r["best_di"] - seven)
+                seven = _number(by_set["seven"]["best_di"])
+                row["vs 7 tests"] = None if best is None or seven is None else best - seven
             if authors_highest is not None:
-                auth = ""
-                spec = specs.get(ds, {})
-                if method == "Matching" and spec.get("source") == "authors":
-                    by_m = authors_highest.get(str(spec.get("params", {}).get("dataset", "")), {})
-                    if m in by_m:
-                        auth = "–" if by_m[m] is None else f"{by_m[m]:.2f}"
-                row["authors Highest_DI"] = auth
+                row["authors Highest_DI"] = _authors_highest(authors_highest, specs.get(ds, {}), method, m)
             row.update({"cell cap": r["cell_cap"], "levels searched": searched, "levels skipped": skipped,
                         "battery samples": r["n_battery"], "W_A solves": r["tests_run"].get("W_A", 0)})
             note = ""
@@ -292,6 +295,17 @@ def fairest_table(
             row["note"] = note
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _authors_highest(highest: Mapping[str, Mapping[int, float | None]], spec: Mapping[str, Any], method: str,
+                     m: int) -> str:
+    """The authors' ``Highest_DI`` beside our Matching row of a ``source: authors`` set ("" if none)."""
+    if method != "Matching" or spec.get("source") != "authors":
+        return ""
+    by_m = highest.get(str(spec.get("params", {}).get("dataset", "")), {})
+    if m not in by_m:
+        return ""
+    return "–" if by_m[m] is None else f"{by_m[m]:.2f}"
 
 
 def search_not_run(size_result: Mapping[str, Any]) -> bool:
@@ -319,15 +333,15 @@ def thresholds_table(
     """
     rows = []
     for (ds, m), path in references.items():
-        ref = json.loads(Path(path).read_text())
+        ref = read_json(path)
         spec = specs.get(ds, {})
         theirs: Mapping[str, float] = {}
         if authors_thresholds is not None and spec.get("source") == "authors":
             by_m = authors_thresholds.get(str(spec.get("params", {}).get("dataset", "")), {})
             theirs = by_m.get(int(m), {})
         code = (code_mode or {}).get((ds, int(m)), {})
-        for test, thr in ref["thresholds"].items():
-            draws = np.asarray(ref["draws"][test], dtype=float)
+        for test, thr in ((t, json_float(v)) for t, v in ref["thresholds"].items()):
+            draws = json_floats(ref["draws"][test])
             a = theirs.get(test, np.nan)
             c = code.get(test, np.nan)
             ok = np.isfinite(a) and a != 0
@@ -411,20 +425,19 @@ def cost_table(
     """
     rows = []
     for (ds, method), path in manipulated.items():
-        summary = json.loads(Path(path).read_text())
-        meta = json.loads(Path(audited_meta[ds]).read_text())
+        summary = read_json(path)
+        meta = read_json(audited_meta[ds])
         n = int(meta["n"])
-        seconds = float(summary["seconds"])
+        seconds = json_float(summary["seconds"])
         row: dict[str, Any] = {"data set": ds, "method": method, "n": n, "d": int(meta["d"]),
                                "method ms": 1e3 * seconds, "µs per row": 1e6 * seconds / n}
         row["method peak MB"] = _benchmark_peak_mb(list((method_benchmarks or {}).get((ds, method), [])))
-        runs = [json.loads(Path(p).read_text()) for (d, me, _m), p in (detect or {}).items()
-                if d == ds and me == method]
-        row["battery s"] = sum(float(r["seconds"]) for r in runs) if runs else np.nan
+        runs = [read_json(p) for (d, me, _m), p in (detect or {}).items() if d == ds and me == method]
+        row["battery s"] = sum(json_float(r["seconds"]) for r in runs) if runs else np.nan
         row["battery samples"] = sum(int(r["n_samples"]) for r in runs) if runs else 0
         fpath = (fairest or {}).get((ds, method))
-        f = json.loads(Path(fpath).read_text()) if fpath is not None else None
-        row["fairest s"] = float(f["seconds"]) if f else np.nan
+        f = read_json(fpath) if fpath is not None else None
+        row["fairest s"] = json_float(f["seconds"]) if f else np.nan
         row["fairest method runs"] = int(f.get("method_runs", 0)) if f else 0
         row["audit peak MB"] = _benchmark_peak_mb(list((audit_benchmarks or {}).get((ds, method), [])))
         for column, quantity in (("paper time (T8)", "time"), ("paper memory (T10)", "memory"),

@@ -1,10 +1,13 @@
 # Raw sources (or synthetic generators) -> one AuditData per data set.
+# Artefact paths come from the results store (wildcards {ds}, {method}, {m} as in its templates).
+from fairwash import store
+
 
 
 rule load_data:
     output:
-        parquet="results/data/{ds}.parquet",
-        meta="results/data/{ds}.json",
+        parquet=store.template("data", "parquet"),
+        meta=store.template("data", "json"),
     log:
         "results/logs/load_data/{ds}.log",
     params:

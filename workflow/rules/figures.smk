@@ -5,6 +5,9 @@
 import importlib.metadata
 import platform
 
+# Artefact paths come from the results store (wildcards {ds}, {method}, {m} as in its templates).
+from fairwash import store
+
 # The `shift_curve` block with defaults filled in (None: no Fig. 7), and the config-wide options
 # of its methods (Grad's C0 and the like). Constants, not functions: `snakemake --lint` wants
 # functions in common.smk.
@@ -27,7 +30,7 @@ PACKAGE_VERSIONS = {"python": platform.python_version(),
 
 # Targets of the figure stage, for all_outputs() in common.smk.
 FIGURE_OUTPUTS = [
-    f"results/figures/{name}.{ext}"
+    store.path("figure", ext, name=name)
     for name in [
         "fig4_shift_radar",
         "tradeoff_di_shift",
@@ -42,14 +45,16 @@ FIGURE_OUTPUTS = [
 rule figure_shift:
     # Fig. 4 (radar) and the DI-gain vs W trade-off, from the shift table
     input:
-        shift="results/tables/shift.csv",
+        shift=store.path("table", "csv", name="shift"),
     output:
-        radar=report("results/figures/fig4_shift_radar.png", caption="../report/fig_shift_radar.rst",
+        radar=report(store.path("figure", "png", name="fig4_shift_radar"),
+                     caption="../report/fig_shift_radar.rst",
                      category="Fig. 4: distribution shift"),
-        radar_pdf="results/figures/fig4_shift_radar.pdf",
-        tradeoff=report("results/figures/tradeoff_di_shift.png", caption="../report/fig_tradeoff.rst",
+        radar_pdf=store.path("figure", "pdf", name="fig4_shift_radar"),
+        tradeoff=report(store.path("figure", "png", name="tradeoff_di_shift"),
+                        caption="../report/fig_tradeoff.rst",
                         category="Fig. 4: distribution shift"),
-        tradeoff_pdf="results/figures/tradeoff_di_shift.pdf",
+        tradeoff_pdf=store.path("figure", "pdf", name="tradeoff_di_shift"),
     log:
         "results/logs/figures/shift.log",
     params:
@@ -67,12 +72,13 @@ rule figure_shift:
 rule figure_sample_size:
     # Fig. 8 from the sample-size study, with the original DI of each data set
     input:
-        parquets=[f"results/audit/{ds}/sample_size.parquet" for ds in fig8_datasets()],
-        datasets="results/tables/datasets.csv",
+        parquets=[store.path("sample_size", "parquet", ds=ds) for ds in fig8_datasets()],
+        datasets=store.path("table", "csv", name="datasets"),
     output:
-        png=report("results/figures/fig8_sample_size.png", caption="../report/fig_sample_size.rst",
+        png=report(store.path("figure", "png", name="fig8_sample_size"),
+                   caption="../report/fig_sample_size.rst",
                    category="Fig. 8: sample size"),
-        pdf="results/figures/fig8_sample_size.pdf",
+        pdf=store.path("figure", "pdf", name="fig8_sample_size"),
     log:
         "results/logs/figures/sample_size.log",
     params:
@@ -91,18 +97,20 @@ rule figure_tries:
     # Figs. 9 and 11 of one data set: tries against rejection (Table 2 samples) and against
     # finding the fairest undetected sample (Table 3 search)
     input:
-        verdicts=lambda wc: [f"results/audit/{wc.ds}/{me}_m{m}.parquet" for me in methods_for(wc.ds)
-                             for m in sizes_of(wc.ds)],
-        fairest=lambda wc: [f"results/audit/{wc.ds}/fairest_{me}.json" for me in fairest_methods(wc.ds)],
+        verdicts=lambda wc: [store.path("detection", "parquet", ds=wc.ds, method=me, m=m)
+                             for me in methods_for(wc.ds) for m in sizes_of(wc.ds)],
+        fairest=lambda wc: [store.path("fairest", "json", ds=wc.ds, method=me)
+                            for me in fairest_methods(wc.ds)],
     output:
-        fig9=report("results/figures/fig9_detection_tries_{ds}.png",
+        # {ds} stays a wildcard in the figure's name
+        fig9=report(store.path("figure", "png", name="fig9_detection_tries_{ds}"),
                     caption="../report/fig_detection_tries.rst",
                     category="Fig. 9: tries before acceptance", labels={"data set": "{ds}"}),
-        fig9_pdf="results/figures/fig9_detection_tries_{ds}.pdf",
-        fig11=report("results/figures/fig11_fairest_tries_{ds}.png",
+        fig9_pdf=store.path("figure", "pdf", name="fig9_detection_tries_{ds}"),
+        fig11=report(store.path("figure", "png", name="fig11_fairest_tries_{ds}"),
                      caption="../report/fig_fairest_tries.rst",
                      category="Fig. 11: tries for the fairest sample", labels={"data set": "{ds}"}),
-        fig11_pdf="results/figures/fig11_fairest_tries_{ds}.pdf",
+        fig11_pdf=store.path("figure", "pdf", name="fig11_fairest_tries_{ds}"),
     log:
         "results/logs/figures/tries_{ds}.log",
     params:
@@ -124,8 +132,8 @@ rule figure_tries:
 rule shift_curve:
     # Fig. 7's compute: simulated data sets at several label DIs, a small MLP each, every method
     output:
-        parquet="results/shift_curve/shift_curve.parquet",
-        json="results/shift_curve/shift_curve.json",
+        parquet=store.path("shift_curve", "parquet"),
+        json=store.path("shift_curve", "json"),
     log:
         "results/logs/shift_curve.log",
     benchmark:
@@ -148,11 +156,12 @@ rule shift_curve:
 
 rule figure_shift_curve:
     input:
-        parquet="results/shift_curve/shift_curve.parquet",
+        parquet=store.path("shift_curve", "parquet"),
     output:
-        png=report("results/figures/fig7_shift_curve.png", caption="../report/fig_shift_curve.rst",
+        png=report(store.path("figure", "png", name="fig7_shift_curve"),
+                   caption="../report/fig_shift_curve.rst",
                    category="Fig. 7: simulated data"),
-        pdf="results/figures/fig7_shift_curve.pdf",
+        pdf=store.path("figure", "pdf", name="fig7_shift_curve"),
     log:
         "results/logs/figures/shift_curve.log",
     params:

@@ -1,15 +1,18 @@
 # Audited set (+ model for the Grad methods) -> one manipulated distribution per method.
+# Artefact paths come from the results store (wildcards {ds}, {method}, {m} as in its templates).
+from fairwash import store
+
 
 
 rule manipulate:
     input:
         unpack(model_input),
-        audited="results/audited/{ds}.parquet",
-        audited_meta="results/audited/{ds}.json",
+        audited=store.template("audited", "parquet"),
+        audited_meta=store.template("audited", "json"),
     output:
-        parquet="results/manipulated/{ds}/{method}.parquet",
-        trajectory="results/manipulated/{ds}/{method}.trajectory.parquet",
-        json="results/manipulated/{ds}/{method}.json",
+        parquet=store.template("manipulation", "parquet"),
+        trajectory=store.template("manipulation", "trajectory"),
+        json=store.template("manipulation", "json"),
     log:
         "results/logs/manipulate/{ds}/{method}.log",
     benchmark:
@@ -36,13 +39,16 @@ rule manipulate:
 
 rule table_shift:
     input:
-        audited=expand("results/audited/{ds}.parquet", ds=DATASETS),
-        parquets=[f"results/manipulated/{ds}/{m}.parquet" for ds in DATASETS for m in methods_for(ds)],
-        summaries=[f"results/manipulated/{ds}/{m}.json" for ds in DATASETS for m in methods_for(ds)],
+        audited=expand(store.template("audited", "parquet"), ds=DATASETS),
+        parquets=[store.path("manipulation", "parquet", ds=ds, method=m) for ds in DATASETS
+                  for m in methods_for(ds)],
+        summaries=[store.path("manipulation", "json", ds=ds, method=m) for ds in DATASETS
+                   for m in methods_for(ds)],
     output:
-        csv=report("results/tables/shift.csv", caption="../report/shift.rst", category="Tables 4, 13, 14: shift"),
-        md="results/tables/shift.md",
-        tex="results/tables/shift.tex",
+        csv=report(store.path("table", "csv", name="shift"), caption="../report/shift.rst",
+                   category="Tables 4, 13, 14: shift"),
+        md=store.path("table", "md", name="shift"),
+        tex=store.path("table", "tex", name="shift"),
     log:
         "results/logs/tables/shift.log",
     params:

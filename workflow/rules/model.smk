@@ -1,17 +1,20 @@
 # AuditData -> trained MLP, predictions, and the audited set (standardised X, S, Y, Y_hat).
+# Artefact paths come from the results store (wildcards {ds}, {method}, {m} as in its templates).
+from fairwash import store
+
 
 
 rule train_model:
     input:
-        parquet="results/data/{ds}.parquet",
-        meta="results/data/{ds}.json",
+        parquet=store.template("data", "parquet"),
+        meta=store.template("data", "json"),
     output:
-        weights="results/models/{ds}/model.safetensors",
-        config="results/models/{ds}/model.json",
-        metrics="results/models/{ds}/metrics.json",
-        predictions="results/models/{ds}/predictions.parquet",
-        audited="results/audited/{ds}.parquet",
-        audited_meta="results/audited/{ds}.json",
+        weights=store.template("model", "weights"),
+        config=store.template("model", "config"),
+        metrics=store.template("model", "metrics"),
+        predictions=store.template("model", "predictions"),
+        audited=store.template("audited", "parquet"),
+        audited_meta=store.template("audited", "json"),
     log:
         "results/logs/train_model/{ds}.log",
     params:
@@ -34,12 +37,12 @@ rule train_model:
 rule import_authors:
     # The authors' audited set already holds the decisions of their model: no training.
     input:
-        parquet="results/data/{ds}.parquet",
-        meta="results/data/{ds}.json",
+        parquet=store.template("data", "parquet"),
+        meta=store.template("data", "json"),
     output:
-        metrics="results/models/{ds}/metrics.json",
-        audited="results/audited/{ds}.parquet",
-        audited_meta="results/audited/{ds}.json",
+        metrics=store.template("model", "metrics"),
+        audited=store.template("audited", "parquet"),
+        audited_meta=store.template("audited", "json"),
     log:
         "results/logs/import_authors/{ds}.log",
     wildcard_constraints:

@@ -1,18 +1,21 @@
 # Tables from cached intermediates (never reruns a method).
+# Artefact paths come from the results store (wildcards {ds}, {method}, {m} as in its templates).
+from fairwash import store
+
 
 
 rule table_datasets:
     input:
-        audited=expand("results/audited/{ds}.json", ds=DATASETS),
-        metrics=expand("results/models/{ds}/metrics.json", ds=DATASETS),
+        audited=expand(store.template("audited", "json"), ds=DATASETS),
+        metrics=expand(store.template("model", "metrics"), ds=DATASETS),
     output:
         csv=report(
-            "results/tables/datasets.csv",
+            store.path("table", "csv", name="datasets"),
             caption="../report/datasets.rst",
             category="Table 1: data sets",
         ),
-        md="results/tables/datasets.md",
-        tex="results/tables/datasets.tex",
+        md=store.path("table", "md", name="datasets"),
+        tex=store.path("table", "tex", name="datasets"),
     log:
         "results/logs/tables/datasets.log",
     params:
@@ -30,23 +33,25 @@ rule table_datasets:
 
 # Targets of this file's tables beyond Table 1, for all_outputs() in common.smk (a list, not a
 # function: `snakemake --lint` wants functions in common.smk).
-TABLE_OUTPUTS = [f"results/tables/cost.{ext}" for ext in ("csv", "md", "tex")]
+TABLE_OUTPUTS = [store.path("table", ext, name="cost") for ext in ("csv", "md", "tex")]
 
 rule table_cost:
     input:
-        audited=expand("results/audited/{ds}.json", ds=DATASETS),
-        summaries=[f"results/manipulated/{ds}/{me}.json" for ds in DATASETS for me in methods_for(ds)],
-        detect=[f"results/audit/{ds}/{me}_m{m}.json" for ds in DATASETS for me in methods_for(ds)
-                for m in sizes_of(ds)],
-        fairest=[f"results/audit/{ds}/fairest_{me}.json" for ds in DATASETS for me in fairest_methods(ds)],
+        audited=expand(store.template("audited", "json"), ds=DATASETS),
+        summaries=[store.path("manipulation", "json", ds=ds, method=me) for ds in DATASETS
+                   for me in methods_for(ds)],
+        detect=[store.path("detection", "json", ds=ds, method=me, m=m) for ds in DATASETS
+                for me in methods_for(ds) for m in sizes_of(ds)],
+        fairest=[store.path("fairest", "json", ds=ds, method=me) for ds in DATASETS
+                 for me in fairest_methods(ds)],
     output:
         csv=report(
-            "results/tables/cost.csv",
+            store.path("table", "csv", name="cost"),
             caption="../report/cost.rst",
             category="Table 8: cost of the methods",
         ),
-        md="results/tables/cost.md",
-        tex="results/tables/cost.tex",
+        md=store.path("table", "md", name="cost"),
+        tex=store.path("table", "tex", name="cost"),
     log:
         "results/logs/tables/cost.log",
     params:

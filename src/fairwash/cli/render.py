@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
+from fairwash.io import to_jsonable
 
 __all__ = ["fmt_num", "fmt_di", "json_value", "print_json", "table"]
 
@@ -30,27 +29,8 @@ def fmt_di(x: float) -> str:
 
 
 def json_value(x: Any) -> Any:
-    """JSON for other tools: nan -> null, ±inf -> "inf" / "-inf", numpy -> Python."""
-    if isinstance(x, dict):
-        return {str(k): json_value(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [json_value(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return [json_value(v) for v in x.tolist()]
-    if isinstance(x, np.bool_ | bool):
-        return bool(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, float | np.floating):
-        f = float(x)
-        if math.isnan(f):
-            return None
-        if math.isinf(f):
-            return "inf" if f > 0 else "-inf"
-        return f
-    if isinstance(x, Path):
-        return str(x)
-    return x
+    """JSON for other tools, by the project's convention (:func:`fairwash.io.to_jsonable`)."""
+    return to_jsonable(x)
 
 
 def print_json(obj: Any, out: TextIO) -> None:

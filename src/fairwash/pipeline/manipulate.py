@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Mapping
@@ -14,9 +13,9 @@ import pandas as pd
 
 from fairwash.data.base import AuditData
 from fairwash.detect.shift import distribution_shift
-from fairwash.io import atomic_write_json, atomic_write_parquet
+from fairwash.fairness import disparate_impact
 from fairwash.manipulate import METHODS, Manipulation, run_method
-from fairwash.manipulate.base import TRAJECTORY_COLUMNS
+from fairwash.store import read_manipulation, read_manipulation_summary, write_manipulation
 
 __all__ = ["load_audit_model", "manipulate_stage", "load_manipulation", "shift_table"]
 
@@ -70,14 +69,11 @@ def manipulate_stage(
                            np.full(n, 1.0 / n), np.arange(n), None,
                            {"error": error, "reached": False, "already_fair": False})
     seconds = time.perf_counter() - started
-    atomic_write_parquet(man.to_frame(data.columns), out["parquet"])
-    traj = man.trajectory if man.trajectory is not None else pd.DataFrame(columns=list(TRAJECTORY_COLUMNS))
-    atomic_write_parquet(traj.reset_index(drop=True), out["trajectory"])
     summary = {
         "dataset": data.name,
         "method": method,
         "target": target,
-        "di_original": float(_di(data)),
+        "di_original": float(disparate_impact(data.require_y_hat(), data.S)),
         "di": float(man.di),
         "reached": bool(man.reached) and error is None,
         "error": error,
@@ -86,30 +82,12 @@ def manipulate_stage(
         "greedy": METHODS[method].greedy,
         "info": man.info,
     }
-    atomic_write_json(summary, out["json"])
+    write_manipulation(man, summary, out, columns=data.columns)
     return summary
 
 
-def _di(data: AuditData) -> float:
-    from fairwash.fairness import disparate_impact
-
-    return disparate_impact(data.require_y_hat(), data.S)
-
-
-def load_manipulation(parquet: str | Path, summary_json: str | Path, trajectory: str | Path | None = None
-                      ) -> Manipulation:
-    """Read back what :func:`manipulate_stage` wrote."""
-    frame = pd.read_parquet(parquet)
-    info = json.loads(Path(summary_json).read_text())
-    feats = [c for c in frame.columns if c not in ("S", "Y_hat", "weight", "origin")]
-    traj = pd.read_parquet(trajectory) if trajectory is not None else None
-    if traj is not None and traj.empty:
-        traj = None
-    return Manipulation(
-        info["method"], float(info["target"]), frame[feats].to_numpy(np.float64), frame["S"].to_numpy(),
-        frame["Y_hat"].to_numpy(), frame["weight"].to_numpy(), frame["origin"].to_numpy(), traj,
-        dict(info.get("info") or {}),
-    )
+#: For callers that still import it from here: the reader is :func:`fairwash.store.read_manipulation`.
+load_manipulation = read_manipulation
 
 
 def shift_table(
@@ -127,8 +105,8 @@ def shift_table(
     for (ds, method), (parquet, summary) in manipulated.items():
         if ds not in originals:
             originals[ds] = AuditData.load(audited[ds]).joint()
-        man = load_manipulation(parquet, summary)
-        info = json.loads(Path(summary).read_text())
+        man = read_manipulation(parquet, summary)
+        info = read_manipulation_summary(summary)
         shift = distribution_shift(originals[ds], man.joint(), man.weights)
         rows.append({"data set": ds, "method": method, "DI before": info["di_original"],
                      "DI after": info["di"], "reached": info["reached"], **_rename(shift.to_dict()),

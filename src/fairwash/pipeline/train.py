@@ -35,6 +35,7 @@ def train_stage(
     ``out`` maps ``weights``, ``config``, ``metrics``, ``predictions``, ``audited`` and
     ``audited_meta`` to paths (the rule's outputs).  Returns the metrics.
     """
+    # imported here: the model module imports torch, which the authors' import stage never needs
     from fairwash.model import fit_audited_model, save_model
 
     data = AuditData.load(data_parquet)
