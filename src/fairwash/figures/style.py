@@ -9,23 +9,20 @@
 * :func:`new_figure` builds a figure without pyplot (no global state, no GUI backend) and
   :func:`save_figure` writes it reproducibly.
 
-A leaf module: it imports only matplotlib and :mod:`fairwash.io`, so any plotting code of
-the project (the twin audit's included) may import it.
+The group colours, ``rcParams``, :func:`figure_style`, :func:`new_figure` and
+:func:`save_figure` live in :mod:`fairwash.plotting` (the leaf every figure of the project,
+the twin audit's included, imports) and are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import matplotlib
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from fairwash.io import atomic_path
+from fairwash.plotting import DPI, GROUP_COLOURS, RC, figure_style, new_figure, save_figure
 
 __all__ = [
     "MethodStyle",
@@ -72,29 +69,6 @@ METHOD_STYLES: dict[str, MethodStyle] = {
     "Matching_EoO": MethodStyle("#7f7f7f", "*"),
 }
 
-#: Colour of the group S = 0 (disadvantaged) and S = 1, in every figure that splits by group.
-GROUP_COLOURS: dict[int, str] = {0: "tab:red", 1: "tab:blue"}
-
-#: The ``rcParams`` of every figure.
-RC: dict[str, Any] = {
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
-    "legend.fontsize": 8,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "figure.titlesize": 11,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "lines.linewidth": 1.5,
-    "lines.markersize": 5,
-    "legend.framealpha": 0.9,
-}
-
-#: Resolution of every PNG.
-DPI = 150
-
-
 def method_style(method: str) -> MethodStyle:
     """The style of ``method`` (a name of :data:`METHOD_STYLES`).
 
@@ -107,54 +81,6 @@ def method_style(method: str) -> MethodStyle:
         return METHOD_STYLES[method]
     except KeyError:
         raise KeyError(f"no style for method {method!r}; known methods: {list(METHOD_STYLES)}") from None
-
-
-@contextmanager
-def figure_style() -> Iterator[None]:
-    """The shared ``rcParams`` (:data:`RC`) for the duration of the block."""
-    with matplotlib.rc_context(RC):
-        yield
-
-
-def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float],
-               **kwargs: Any) -> tuple[Any, Any]:
-    """A :class:`~matplotlib.figure.Figure` and its axes grid (2-D array), without pyplot."""
-    fig = Figure(figsize=figsize)
-    axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs)
-    return fig, axes
-
-
-def save_figure(fig: Any, png: str | Path, pdf: str | Path | None = None, *, dpi: int = DPI) -> list[Path]:
-    """Write ``fig`` atomically as PNG (and PDF), reproducibly.
-
-    The PNG carries no ``Software`` tag and the PDF no ``CreationDate``, so the same
-    figure gives the same bytes on every run (the only metadata left are fixed
-    strings).  Each file goes to a temporary name in its folder and is renamed into
-    place: an interrupted run never leaves half a file.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    png : path
-        The PNG to write.
-    pdf : path, optional
-        The PDF to write as well.
-    dpi : int, default :data:`DPI`
-
-    Returns
-    -------
-    list of Path
-        The files written, PNG first.
-    """
-    written = []
-    for path, fmt, metadata in ((png, "png", {"Software": None}), (pdf, "pdf", {"CreationDate": None})):
-        if path is None:
-            continue
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
-        written.append(path)
-    return written
 
 
 def legend_handles(methods: Sequence[str]) -> list[Any]:
