@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from fairwash import models
+from fairwash import models, store
 from fairwash.data import authors as A
 from fairwash.data.base import AuditData
 from fairwash.data.synthetic import loan_applicants
@@ -68,8 +68,7 @@ def test_resolver_names_what_is_missing(trained):
         models.resolve_model("synthetic")
     with pytest.raises(ValueError, match="dataset"):
         models.resolve_model("authors")
-    assert models.trained_model_files("loan") == {"weights": "results/models/loan/model.safetensors",
-                                                 "config": "results/models/loan/model.json"}
+    assert str(store.path("model", "weights", ds="loan")) == "results/models/loan/model.safetensors"
 
 
 @pytest.mark.authors

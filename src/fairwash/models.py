@@ -11,8 +11,8 @@ A data set of the pipeline is audited with one of two models:
   :func:`load_authors_model`), else, for BAF, whose model is only on the Hugging Face
   hub, the hub's copy at a pinned revision (:func:`fairwash.hub.load_hub_model`).
 
-:func:`resolve_model` answers for both; the Snakemake rules name the files of a trained
-model with :func:`trained_model_files`; the twin audit's probe of a trained model is
+:func:`resolve_model` answers for both; the files of a trained model are named by the
+results store (``fairwash.store.template("model", ...)``); the twin audit's probe of a trained model is
 :func:`fairwash.twins.probe_for`.  No model is ever unpickled: safetensors, and the
 authors' state dicts with ``torch.load(weights_only=True)``.
 """
@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
 from fairwash.data.authors import (
@@ -41,9 +40,7 @@ from fairwash.model import AuditedModel, Standardizer, load_model, load_state_di
 __all__ = [
     "AUTHORS_SOURCE",
     "ModelUnavailable",
-    "MODELS_DIR",
     "TrainedModel",
-    "trained_model_files",
     "load_trained",
     "load_authors_model",
     "load_paper_model",
@@ -54,10 +51,6 @@ log = logging.getLogger(__name__)
 
 #: The data-set source whose model is the authors' own (every other source trains one).
 AUTHORS_SOURCE = "authors"
-
-#: Where the pipeline writes the trained model of data set ``ds``: ``{MODELS_DIR}/{ds}/``.
-MODELS_DIR = "results/models"
-
 
 @dataclass(frozen=True)
 class TrainedModel:
@@ -72,12 +65,6 @@ class TrainedModel:
         """The model's input columns in its order (``None`` if ``model.json`` names none)."""
         names = self.info.get("feature_names")
         return tuple(str(c) for c in names) if names else None
-
-
-def trained_model_files(dataset: str, root: str | os.PathLike[str] = MODELS_DIR) -> dict[str, str]:
-    """The files of the pipeline's trained model of ``dataset``: ``weights`` and ``config``."""
-    folder = Path(root) / dataset
-    return {"weights": str(folder / "model.safetensors"), "config": str(folder / "model.json")}
 
 
 def load_trained(model_dir: str | os.PathLike[str]) -> TrainedModel:

@@ -44,7 +44,7 @@ AUTHORS = [ds for ds in DATASETS if config["datasets"][ds]["source"] == "authors
 ENV = "../../envs/fairwash.yaml"
 
 # Names and rules of the audit come from the catalogue (importable without torch or POT).
-from fairwash import catalogue
+from fairwash import catalogue, store
 
 METHOD_NAMES = list(catalogue.METHODS)
 METHOD_NEEDS_MODEL = {m: s.needs_model for m, s in catalogue.METHOD_SPECS.items()}
@@ -141,11 +141,15 @@ def all_outputs():
 
 
 # ---- manipulate stage helpers ----
+def trained_model_files(ds):
+    """The pipeline's trained model of `ds` (the results store's paths)."""
+    return {part: str(store.path("model", part, ds=ds)) for part in ("weights", "config")}
+
+
 def model_input(wc):
     """The trained model's files for the Grad methods; authors' models load from their cache."""
     if wc.ds in TRAINED and METHOD_NEEDS_MODEL.get(wc.method, False):
-        return {"weights": f"results/models/{wc.ds}/model.safetensors",
-                "config": f"results/models/{wc.ds}/model.json"}
+        return trained_model_files(wc.ds)
     return {}
 
 
@@ -197,7 +201,7 @@ def fig8_methods(ds):
 def audit_model_input(ds, methods):
     """The trained model's files when a Grad method is among ``methods``."""
     if ds in TRAINED and any(METHOD_NEEDS_MODEL.get(m, False) for m in methods):
-        return {"weights": f"results/models/{ds}/model.safetensors", "config": f"results/models/{ds}/model.json"}
+        return trained_model_files(ds)
     return {}
 
 
