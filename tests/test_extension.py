@@ -80,10 +80,8 @@ def extended(tmp_path_factory) -> Path:
           '                   "up-weights the favourable rows of S=0 (a toy)", offer_rank=5),\n')
     # 2. manipulate/: its module and its runner
     (pkg / "manipulate" / "uniform.py").write_text(TOY_ATTACK)
-    _edit(pkg / "manipulate" / "__init__.py", "from fairwash.manipulate.sbs import sbs\n",
-          "from fairwash.manipulate.uniform import uniform_up\n")
-    _edit(pkg / "manipulate" / "__init__.py", '    "Matching_EoO": _no_model(eo_matching),\n',
-          '    "Uniform_up": _no_model(uniform_up),\n')
+    _edit(pkg / "manipulate" / "__init__.py", '    "Matching_EoO": _no_model("matching", "eo_matching"),\n',
+          '    "Uniform_up": _no_model("uniform", "uniform_up"),\n')
     # 3. the figure style: its colour
     style = next(p for p in (pkg / "figures" / "style.py", pkg / "figures.py") if p.exists())
     _edit(style, '    "Matching_EoO": MethodStyle("#7f7f7f", "*"),\n',

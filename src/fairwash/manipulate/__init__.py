@@ -3,10 +3,15 @@
 Every method takes the audited set (standardised X, S, Ŷ) and a target DI and returns
 a :class:`~fairwash.manipulate.base.Manipulation`.  :data:`METHODS` names them as the
 paper's tables do, and :func:`run_method` runs one by name.
+
+A method's module is imported when the method first runs (or when its function is asked
+for by name): importing this package, e.g. for :class:`Manipulation` in a detection job
+or in the results store, loads neither POT (SBS) nor torch (Grad).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +19,6 @@ from typing import Any
 from fairwash import catalogue
 from fairwash.data.base import AuditData
 from fairwash.manipulate.base import Manipulation, check_random_state
-from fairwash.manipulate.entropic import entropic, kl_projection
-from fairwash.manipulate.greedy import apply_prefix
-from fairwash.manipulate.matching import eo_matching, matching
-from fairwash.manipulate.replace import replace
-from fairwash.manipulate.sbs import sbs
 
 __all__ = [
     "METHODS",
@@ -65,33 +65,44 @@ class MethodSpec:
         return self.info.description
 
 
-def __getattr__(name: str) -> Any:
-    # torch is imported only when a Grad method is used: the detection jobs never need it.
-    if name == "grad":
-        # torch only when a Grad method is used: the detection jobs never need it
-        from fairwash.manipulate.gradient import grad
+#: Public functions of the method modules, loaded on first use (module, attribute).
+_LAZY = {
+    "entropic": ("entropic", "entropic"), "kl_projection": ("entropic", "kl_projection"),
+    "apply_prefix": ("greedy", "apply_prefix"), "matching": ("matching", "matching"),
+    "eo_matching": ("matching", "eo_matching"), "replace": ("replace", "replace"), "sbs": ("sbs", "sbs"),
+    "grad": ("gradient", "grad"),
+}
 
-        return grad
+
+def _load(module: str, attribute: str) -> Any:
+    return getattr(importlib.import_module(f"fairwash.manipulate.{module}"), attribute)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return _load(*_LAZY[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _grad(variant: str, snap: bool) -> Callable[..., Manipulation]:
     def run(data: AuditData, *, target: float, model: Any, random_state: Any, **opts: Any) -> Manipulation:
-        # torch only when a Grad method runs
-        from fairwash.manipulate.gradient import grad
-
+        grad = _load("gradient", "grad")
         return grad(data, model, target, variant, snap=snap, random_state=random_state, **opts)  # type: ignore[arg-type]
 
     return run
 
 
-def _no_model(fn: Callable[..., Manipulation], **fixed: Any) -> Callable[..., Manipulation]:
+def _no_model(module: str, function: str, *, seeded: bool = False,
+              **fixed: Any) -> Callable[..., Manipulation]:
+    """A runner of ``fairwash.manipulate.<module>.<function>(data, target, **options)``;
+    ``seeded``: it takes the ``random_state``."""
+
     def run(data: AuditData, *, target: float, model: Any = None, random_state: Any = None,
             **opts: Any) -> Manipulation:
         kwargs = {**fixed, **opts}
-        if fn in (replace, sbs):
+        if seeded:
             kwargs["random_state"] = random_state
-        return fn(data, target, **kwargs)
+        return _load(module, function)(data, target, **kwargs)
 
     return run
 
@@ -103,12 +114,12 @@ _RUNNERS: dict[str, Callable[..., Manipulation]] = {
     "Grad_b": _grad("balanced", False),
     "Grad_p_1D": _grad("proportional", True),
     "Grad_b_1D": _grad("balanced", True),
-    "Replace": _no_model(replace),
-    "Entropic_b": _no_model(entropic, variant="balanced"),
-    "Entropic_p": _no_model(entropic, variant="proportional"),
-    "Matching": _no_model(matching),
-    "SBS": _no_model(sbs),
-    "Matching_EoO": _no_model(eo_matching),
+    "Replace": _no_model("replace", "replace", seeded=True),
+    "Entropic_b": _no_model("entropic", "entropic", variant="balanced"),
+    "Entropic_p": _no_model("entropic", "entropic", variant="proportional"),
+    "Matching": _no_model("matching", "matching"),
+    "SBS": _no_model("sbs", "sbs", seeded=True),
+    "Matching_EoO": _no_model("matching", "eo_matching"),
 }
 
 #: The methods of the paper's tables, in their column order, plus SBS and EoO Matching.
