@@ -135,7 +135,10 @@ def check_sample(
     Raises
     ------
     DataError
-        If the sample has more rows than the full data.
+        If the sample has more rows than the full data, or ``threshold_files`` are
+        given and none is for its size.
+    ValueError
+        If the file for its size was computed on other data or statistic settings.
     """
     m, n = sample.n, full.n
     if m > n:
@@ -148,6 +151,9 @@ def check_sample(
                f"{settings.n_draws} honest draws (done once per data set and size)...")
     store = ThresholdStore(ctx, settings, cache_dir=None if cache_dir is None else Path(cache_dir),
                            files=threshold_files)
+    if threshold_files and m not in store.given_sizes:
+        raise DataError(f"--thresholds: the file(s) are for m = {list(store.given_sizes)}, the sample has "
+                        f"{m} rows")
     thr, provenance = store.get(m)
     result = run_battery(None, sample.joint(), thr, tests=settings.tests, context=ctx)
     return CheckReport(result, thr, provenance, float(disparate_impact(sample.Y_hat, sample.S)),

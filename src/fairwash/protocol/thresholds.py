@@ -275,6 +275,11 @@ class ThresholdStore:
             thr = read_thresholds(f)
             self._given.setdefault(thr.m, (Path(f), thr))
 
+    @property
+    def given_sizes(self) -> tuple[int, ...]:
+        """The sizes the given files were computed for."""
+        return tuple(sorted(self._given))
+
     def get(self, m: int) -> tuple[ReferenceThresholds, dict[str, Any]]:
         """The thresholds for size ``m`` and where they came from (see the class; obtained once
         per store: later calls return the same object and its first provenance)."""
