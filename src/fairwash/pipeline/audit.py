@@ -26,8 +26,7 @@ from fairwash.detect.thresholds import ReferenceThresholds, code_mode_thresholds
 from fairwash.io import atomic_write_json, atomic_write_parquet
 from fairwash.pipeline.manipulate import load_manipulation
 from fairwash.protocol.detection import detection, detection_summary, empty_detection
-from fairwash.protocol.fairest import FairestResult, fairest_undetected_sets
-from fairwash.protocol.levels import ManipulationLevels
+from fairwash.protocol.fairest import fairest_by_size
 from fairwash.protocol.sample_size import sample_size_study, smallest_safe_fraction
 from fairwash.protocol.thresholds import ThresholdSettings, obtain_thresholds
 from fairwash.resume import Checkpoint, fingerprint
@@ -249,25 +248,18 @@ def fairest_stage(
                     "model": dict(model_params or {})}
         inputs = [audited_parquet, *(reference_jsons[m] for m in sorted(reference_jsons)), *model_files]
         ck = Checkpoint(resume_dir, fingerprint(inputs, settings))
-    first = thr[min(thr)]
-    ctx = context_for_thresholds(data.joint(), first)
-    cache = ManipulationLevels(data, method, model=model, options=options, random_state=int(seed),
-                               target_offset=target_offset)
     started = time.perf_counter()
-    sizes: dict[str, Any] = {}
-    for m in sorted(thr):
-        res: dict[str, FairestResult] = fairest_undetected_sets(
-            data, method, m, thr[m], test_sets={"seven": TESTS, "ablation": tuple(ablation)},
-            start=float(start), step=float(step), n_samples=int(n_samples), random_state=int(seed),
-            context=ctx, levels_cache=cache, progress=progress, checkpoint=ck,
-        )
-        sizes[str(m)] = {k: v.to_dict() for k, v in res.items()}
+    by_size, cache = fairest_by_size(
+        data, method, thr, test_sets={"seven": TESTS, "ablation": tuple(ablation)}, model=model,
+        options=options, start=float(start), step=float(step), n_samples=int(n_samples),
+        random_state=int(seed), target_offset=target_offset, progress=progress, checkpoint=ck)
     out = {
         "dataset": data.name, "method": method, "start": float(start), "step": float(step),
         "n_samples": int(n_samples), "ablation": list(ablation), "method_runs": cache.runs,
         "method_seconds": cache.seconds, "method_errors": {str(k): v for k, v in cache.errors.items()},
         "seconds": time.perf_counter() - started,
-        "resumed_seconds": ck.resumed_seconds if ck is not None else 0.0, "sizes": sizes,
+        "resumed_seconds": ck.resumed_seconds if ck is not None else 0.0,
+        "sizes": {str(m): {k: v.to_dict() for k, v in res.items()} for m, res in by_size.items()},
     }
     atomic_write_json(_clean(out), out_json)
     if ck is not None:

@@ -41,7 +41,8 @@ from fairwash.protocol.levels import ManipulationLevels
 from fairwash.protocol.samples import draw_samples, level_key, sample_di
 from fairwash.resume import Checkpoint
 
-__all__ = ["FairestResult", "search_levels", "fairest_undetected_sets", "fairest_undetected"]
+__all__ = ["FairestResult", "search_levels", "fairest_undetected_sets", "fairest_undetected",
+           "fairest_by_size"]
 
 
 @dataclass
@@ -227,18 +228,14 @@ def fairest_undetected_sets(
     started = time.perf_counter()
     ctx, sets, levels_q = _prepare_search(data, method, m, thresholds, test_sets, context, levels_cache,
                                           model, options, random_state, target_offset)
-    di0 = disparate_impact(data.require_y_hat(), data.S)
-    counters = TestCounters()
-    results = {
-        name: FairestResult(method, int(m), t, float(di0), float(start), float(step), int(n_samples),
-                            cell_di_cap(ctx, thresholds, m, t) if use_cell_cap else math.inf)
-        for name, t in sets.items()
-    }
+    di0 = float(disparate_impact(data.require_y_hat(), data.S))
+    counters, runs_before = TestCounters(), levels_q.runs
+    results = {name: FairestResult(method, int(m), t, di0, float(start), float(step), int(n_samples),
+                                   cell_di_cap(ctx, thresholds, m, t) if use_cell_cap else math.inf)
+               for name, t in sets.items()}
     open_sets = set(sets)
-    runs_before = levels_q.runs
     levels = search_levels(start, step, di0)
-    iterator: Any = progress_bar(levels, progress=progress, desc=f"{method} m={m}", leave=False)
-    for level in iterator:
+    for level in progress_bar(levels, progress=progress, desc=f"{method} m={m}", leave=False):
         if not open_sets:
             break
         records = _level_records(
@@ -251,12 +248,10 @@ def fairest_undetected_sets(
                 r = results[s]
                 r.best_di_raw, r.best_di, r.level_found = record["best"], min(record["best"], 1.0), level
                 open_sets.discard(s)
-    elapsed = time.perf_counter() - started
+    elapsed, runs = time.perf_counter() - started, levels_q.runs - runs_before
     for r in results.values():
-        r.n_battery = counters.samples
-        r.tests_run = dict(counters.tests)
-        r.method_runs = levels_q.runs - runs_before
-        r.seconds = elapsed
+        r.n_battery, r.tests_run = counters.samples, dict(counters.tests)
+        r.method_runs, r.seconds = runs, elapsed
     return results
 
 
@@ -317,3 +312,43 @@ def fairest_undetected(
         n_samples=n_samples, random_state=random_state, context=context, target_offset=target_offset,
         options=options, levels_cache=levels_cache, use_cell_cap=use_cell_cap,
     )["tests"]
+
+
+def fairest_by_size(
+    data: AuditData,
+    method: str,
+    thresholds: Mapping[int, ReferenceThresholds],
+    *,
+    test_sets: Mapping[str, Sequence[str]],
+    model: Any = None,
+    options: Mapping[str, Any] | None = None,
+    start: float,
+    step: float = 0.05,
+    n_samples: int,
+    random_state: int,
+    target_offset: float = 0.001,
+    progress: bool = False,
+    checkpoint: Checkpoint | None = None,
+) -> tuple[dict[int, dict[str, FairestResult]], ManipulationLevels]:
+    """:func:`fairest_undetected_sets` of one method at every size of ``thresholds`` (Tables 3, 15).
+
+    ``Q`` at each level is built once and shared by the sizes and the test sets; one
+    battery context (from the smallest size's thresholds) serves every size.
+
+    Returns
+    -------
+    results : dict m -> dict set name -> FairestResult
+        Sizes in increasing order.
+    levels : ManipulationLevels
+        The shared ``Q`` cache (its ``runs``, ``seconds`` and ``errors``).
+    """
+    ctx = context_for_thresholds(data.joint(), thresholds[min(thresholds)])
+    cache = ManipulationLevels(data, method, model=model, options=options, random_state=random_state,
+                               target_offset=target_offset)
+    out = {}
+    for m in sorted(thresholds):
+        out[m] = fairest_undetected_sets(
+            data, method, m, thresholds[m], test_sets=test_sets, start=start, step=step,
+            n_samples=n_samples, random_state=random_state, context=ctx, levels_cache=cache,
+            progress=progress, checkpoint=checkpoint)
+    return out, cache
