@@ -181,3 +181,19 @@ def test_risk_runs_the_pipelines_search(toy, tmp_path):
     assert target.to_dict()["smallest_safe_fraction"]["status"] in ("found", "all_safe", "none_safe")
     with pytest.raises(ValueError, match="not above"):
         risk_for_target(data, 0.01, [0.2], methods=["Matching"], store=store, n_samples=4)
+
+
+def test_every_public_name_of_the_protocol_resolves_to_its_definition():
+    """The package loads its names lazily: none may be shadowed by a submodule of the same name."""
+    import importlib
+    import pkgutil
+    import types
+
+    import fairwash.protocol as protocol
+
+    for info in pkgutil.iter_modules(protocol.__path__):
+        importlib.import_module(f"fairwash.protocol.{info.name}")  # submodules become package attributes
+    for name in protocol.__all__:
+        obj = getattr(protocol, name)
+        assert not isinstance(obj, types.ModuleType), name
+        assert obj is getattr(importlib.import_module(f"fairwash.protocol.{protocol._EXPORTS[name]}"), name)

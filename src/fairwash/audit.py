@@ -1,7 +1,7 @@
 """The paper's audit protocol, under its historical name: a re-export of :mod:`fairwash.protocol`.
 
 The protocol now lives in one module per job: detection (Table 2) in
-:mod:`fairwash.protocol.detection`, the fairest search (Tables 3, 15) in
+:mod:`fairwash.protocol.detection_rates`, the fairest search (Tables 3, 15) in
 :mod:`fairwash.protocol.fairest`, the sample-size study (Fig. 8) in
 :mod:`fairwash.protocol.sample_size`, and the cell cap beside the cell statistics in
 :mod:`fairwash.detect.cells`. New code imports from there; this module keeps old
@@ -10,7 +10,7 @@ imports (notebooks, scripts) working.
 
 from fairwash.catalogue import CELL_TESTS, COST_ORDER
 from fairwash.detect.cells import cell_di_cap
-from fairwash.protocol.detection import detection, detection_summary
+from fairwash.protocol.detection_rates import detection, detection_summary
 from fairwash.protocol.fairest import (
     FairestResult,
     fairest_undetected,

@@ -25,7 +25,7 @@ from fairwash.detect.context import BatteryContext, WassersteinConfig
 from fairwash.detect.thresholds import ReferenceThresholds, code_mode_thresholds
 from fairwash.io import atomic_write_json, atomic_write_parquet
 from fairwash.pipeline.manipulate import load_manipulation
-from fairwash.protocol.detection import detection, detection_summary, empty_detection
+from fairwash.protocol.detection_rates import detection, detection_summary, empty_detection
 from fairwash.protocol.fairest import fairest_by_size
 from fairwash.protocol.sample_size import sample_size_study, smallest_safe_fraction
 from fairwash.protocol.thresholds import ThresholdSettings, obtain_thresholds

@@ -8,7 +8,7 @@ One module per job (paper, Sections 4 and 7, Appendix 0.J):
 * :mod:`~fairwash.protocol.check` — :func:`check_sample`, the battery on a submitted
   sample, as a :class:`CheckReport` (``fairwash check`` renders it);
 * :mod:`~fairwash.protocol.samples` — audit samples from ``Q`` and their DI;
-* :mod:`~fairwash.protocol.detection` — detection rates (Table 2);
+* :mod:`~fairwash.protocol.detection_rates` — detection rates (Table 2);
 * :mod:`~fairwash.protocol.levels` — ``Q`` per DI level, shared by the searches;
 * :mod:`~fairwash.protocol.fairest` — the fairest undetected DI (Tables 3, 15);
 * :mod:`~fairwash.protocol.sample_size` — the sample-size study and the smallest safe
@@ -32,7 +32,8 @@ _EXPORTS = {
     "obtain_thresholds": "thresholds", "mismatch": "thresholds",
     "CheckReport": "check", "check_sample": "check",
     "draw_samples": "samples", "sample_di": "samples",
-    "detection": "detection", "detection_summary": "detection",
+    "detection": "detection_rates", "detection_summary": "detection_rates",
+    "empty_detection": "detection_rates",
     "ManipulationLevels": "levels",
     "FairestResult": "fairest", "search_levels": "fairest", "fairest_undetected": "fairest",
     "fairest_undetected_sets": "fairest", "fairest_by_size": "fairest",
@@ -46,7 +47,7 @@ __all__ = list(_EXPORTS)
 
 if TYPE_CHECKING:  # the static view of the lazy names below
     from fairwash.protocol.check import CheckReport, check_sample  # noqa: F401
-    from fairwash.protocol.detection import detection, detection_summary  # noqa: F401
+    from fairwash.protocol.detection_rates import detection, detection_summary, empty_detection  # noqa: F401
     from fairwash.protocol.fairest import (  # noqa: F401
         FairestResult,
         fairest_by_size,
