@@ -99,6 +99,9 @@ def test_the_store_reuses_a_pipeline_file_for_its_size_only(toy, tmp_path):
     _reference(_toy(d2, seed=11), d2 / "ref.json", 40)
     with pytest.raises(ValueError, match="other full data"):
         ThresholdStore(ctx, settings, files=[d2 / "ref.json"]).get(40)
+    (d2 / "bad.json").write_text('{"m": 40}')
+    with pytest.raises(ValueError, match="not a reference-thresholds file"):
+        ThresholdStore(ctx, settings, files=[d2 / "bad.json"])
 
 
 def test_mismatch_names_what_differs(toy):

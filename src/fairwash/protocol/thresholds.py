@@ -272,7 +272,11 @@ class ThresholdStore:
         self._given: dict[int, tuple[Path, ReferenceThresholds]] = {}
         self._got: dict[int, ReferenceThresholds] = {}
         for f in self.files:
-            thr = read_thresholds(f)
+            try:
+                thr = read_thresholds(f)
+            except (ValueError, KeyError, TypeError) as exc:  # OSError (no such file) is the caller's
+                msg = f"thresholds file {f} is not a reference-thresholds file ({exc!r})"
+                raise ValueError(msg) from None
             self._given.setdefault(thr.m, (Path(f), thr))
 
     @property
