@@ -44,7 +44,9 @@ enough to leave no room for fairwashing).
 """ + COMMON_INPUT_HELP + """
 outputs:
   Per attack: the fairest undetected DI (or "-" if none passes); the overall
-  answer; --json as JSON.
+  answer; --json as JSON. The honest draws are cached as for "fairwash check";
+  a pipeline run's reference files can be reused with --thresholds FILE (one per
+  sample size).
 """
 
 _RISK_EPILOG = """\
