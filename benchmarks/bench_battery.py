@@ -36,14 +36,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fairwash.catalogue import TESTS
 from fairwash.data.authors import load_authors
-from fairwash.detect.battery import (
-    TESTS,
-    BatteryContext,
-    WassersteinConfig,
-    reference_thresholds,
-    run_battery,
-)
+from fairwash.detect.battery import run_battery
+from fairwash.detect.context import BatteryContext, WassersteinConfig
+from fairwash.detect.thresholds import reference_thresholds
 from fairwash.io import atomic_write_text
 from fairwash.manipulate import run_method
 

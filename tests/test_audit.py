@@ -1,4 +1,4 @@
-"""The audit protocol (fairwash.audit): Tables 2, 3, 15 and Fig. 8 on a small instance.
+"""The audit protocol (fairwash.protocol): Tables 2, 3, 15 and Fig. 8 on a small instance.
 
 Fixture: n = 600 rows on a grid (rows repeat, so KL_A varies), decisions from a fixed rule
 (no trained model), m = 60. The fast search (greedy prefixes, DI first, short-circuited
@@ -15,12 +15,20 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from fairwash.audit import (
-    CELL_TESTS,
+from fairwash.catalogue import CELL_TESTS, NO_MMD, TESTS
+from fairwash.data.base import AuditData
+from fairwash.detect.battery import (
+    BatteryContext,
+    context_for_thresholds,
+    reference_thresholds,
+    run_battery,
+)
+from fairwash.detect.cells import cell_di_cap, kl_cells_vec, mmd_cells_vec
+from fairwash.detect.lazy import LazyBattery, TestCounters
+from fairwash.fairness import disparate_impact
+from fairwash.manipulate import Manipulation, run_method
+from fairwash.protocol import (
     ManipulationLevels,
-    _Counters,
-    _LazyBattery,
-    cell_di_cap,
     detection,
     detection_summary,
     draw_samples,
@@ -31,17 +39,6 @@ from fairwash.audit import (
     search_levels,
     smallest_safe_fraction,
 )
-from fairwash.data.base import AuditData
-from fairwash.detect.battery import (
-    NO_MMD,
-    TESTS,
-    BatteryContext,
-    context_for_thresholds,
-    reference_thresholds,
-    run_battery,
-)
-from fairwash.fairness import disparate_impact
-from fairwash.manipulate import Manipulation, run_method
 
 N, M = 600, 60
 
@@ -118,8 +115,8 @@ def test_short_circuit_verdicts_equal_full_battery(data, ctx, thr):
         for idx in draw_samples(man, M, 15, 9):
             full = run_battery(None, rows[idx], thr, context=ctx)
             full5 = run_battery(None, rows[idx], thr, tests=NO_MMD, context=ctx)
-            counters = _Counters()
-            lazy = _LazyBattery(ctx, thr, rows[idx], counters)
+            counters = TestCounters()
+            lazy = LazyBattery(ctx, thr, rows[idx], counters)
             assert lazy.passes(TESTS) == full.passed
             assert lazy.passes(NO_MMD) == full5.passed
             for t, rejected in lazy.rejected.items():
@@ -210,17 +207,20 @@ def test_cell_cap_is_sound(data, ctx, thr):
 
 
 def test_cell_cap_vectorised_statistics_match_the_library(data, ctx, thr):
-    from fairwash.audit import _kl_cells_vec
-    from fairwash.detect.distances import kl_cells
+    from fairwash.detect.distances import kl_cells, mmd_cells
 
     rng = np.random.default_rng(2)
     q = rng.dirichlet(np.ones(4), 200)
     q[:20, 1] = 0
     q /= q.sum(axis=1, keepdims=True)
     for form in ("sample_ref", "authors"):
-        got = _kl_cells_vec(q, ctx.cells, form)
+        got = kl_cells_vec(q, ctx.cells, form)
         want = [kl_cells(row, ctx.cells, form=form) for row in q]
         np.testing.assert_allclose(got, want, rtol=1e-10)
+    for gamma in (0.5, 1.0, 3.0):
+        got = mmd_cells_vec(q, ctx.cells, gamma)
+        want = [mmd_cells(row, ctx.cells, gamma=gamma) for row in q]
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-15)
     # larger m -> smaller cap (the cell tests get tighter)
     ctx2 = ctx
     thr2 = reference_thresholds(None, 4 * M, n_draws=99, random_state=7, context=ctx2)

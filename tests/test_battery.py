@@ -8,20 +8,17 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fairwash.detect.battery import (
-    DISTANCE_TESTS,
-    NO_MMD,
-    TESTS,
-    BatteryContext,
+from fairwash.catalogue import DISTANCE_TESTS, NO_MMD, TESTS
+from fairwash.detect import battery
+from fairwash.detect.battery import context_for_thresholds, run_battery
+from fairwash.detect.context import BatteryContext, WassersteinConfig
+from fairwash.detect.distances import wasserstein
+from fairwash.detect.thresholds import (
     ReferenceThresholds,
-    WassersteinConfig,
-    context_for_thresholds,
     reference_draws,
     reference_thresholds,
-    run_battery,
     thresholds_from_draws,
 )
-from fairwash.detect.distances import wasserstein
 
 N, M = 1_000, 100
 
@@ -265,8 +262,8 @@ def test_ks_reference_calibration(full):
 
 def test_code_mode_thresholds_regenerate_the_same_samples(full, ctx, thresholds):
     """The code's mode: mean + 1.96 std of the first 30 draws; KL in the authors' form on the same samples."""
-    from fairwash.detect.battery import code_mode_thresholds
     from fairwash.detect.distances import kl_discrete
+    from fairwash.detect.thresholds import code_mode_thresholds
 
     code = code_mode_thresholds(full, thresholds, n_draws=30)
     w = thresholds.draws["W_A"][:30]
@@ -284,3 +281,16 @@ def test_code_mode_thresholds_regenerate_the_same_samples(full, ctx, thresholds)
         code_mode_thresholds(full, thresholds, n_draws=10_000)
     with pytest.raises(ValueError, match="fingerprint"):
         code_mode_thresholds(_discrete_full(N, 5), thresholds)
+
+
+def test_battery_keeps_the_historical_import_path():
+    """tables.py, results.py, store.py and the notebook import these from fairwash.detect.battery."""
+    from fairwash.detect import context, thresholds
+
+    for name in ("BatteryContext", "WassersteinConfig"):
+        assert getattr(battery, name) is getattr(context, name)
+    for name in ("ReferenceThresholds", "reference_draws", "thresholds_from_draws", "reference_thresholds",
+                 "code_mode_thresholds"):
+        assert getattr(battery, name) is getattr(thresholds, name)
+    assert set(battery.__all__) >= {"TESTS", "NO_MMD", "run_battery", "check_thresholds",
+                                    "context_for_thresholds"}

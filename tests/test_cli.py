@@ -156,14 +156,14 @@ def test_cached_thresholds_match_a_fresh_computation(tmp_path, files):
 
 def test_interrupted_thresholds_resume_from_the_stored_draws(tmp_path, files, monkeypatch):
     """Ctrl-C during the honest draws: the rerun computes only the missing ones, same thresholds."""
-    from fairwash.detect import battery
+    from fairwash.detect import thresholds as detect_thresholds
     from fairwash.detect.battery import BatteryContext, reference_thresholds
 
     full, _, _ = prepare(read_table(files / "full.csv"), None, sensitive="sex", s0="Female",
                          outcome="approved")
     ctx = BatteryContext.prepare(full.joint())
     kw = dict(tests=cli.TESTS, n_draws=20, level=0.95, rule="quantile", seed=4, cache_dir=tmp_path)
-    real, calls, kill_done = battery.reference_draws, [], []
+    real, calls, kill_done = detect_thresholds.reference_draws, [], []
 
     class Killed(Exception):
         pass
@@ -175,7 +175,7 @@ def test_interrupted_thresholds_resume_from_the_stored_draws(tmp_path, files, mo
             raise Killed
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(battery, "reference_draws", interrupted_at_7)
+    monkeypatch.setattr(detect_thresholds, "reference_draws", interrupted_at_7)
     with pytest.raises(Killed):
         cli.cached_thresholds(ctx, 50, **kw)
     assert len(list(tmp_path.glob("partial-*/draw_*.json"))) == 6
@@ -367,9 +367,9 @@ def test_risk_fraction_and_target(files, capsys):
     for r in res["methods"].values():
         assert r["di"] is None or (min(1.0, r["di"]) >= r["di"] > r["level"] > res["di_full"])
     # the reported answer is a real undetected sample: redraw it independently and run the battery
-    from fairwash.audit import draw_samples
     from fairwash.detect.battery import BatteryContext, reference_thresholds, run_battery
     from fairwash.manipulate import run_method
+    from fairwash.protocol.samples import draw_samples
 
     full, _, _ = prepare(read_table(files / "full.csv"), None, sensitive="sex", s0="Female",
                          outcome="approved")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import fairwash.audit as audit_mod
 import fairwash.pipeline.audit as stages
-from fairwash.detect import battery
+import fairwash.protocol.fairest as fairest_mod
+from fairwash.detect import thresholds as detect_thresholds
 from fairwash.pipeline.audit import detect_stages, fairest_stage, reference_stage
 from fairwash.resume import Checkpoint, fingerprint
 
@@ -100,13 +100,13 @@ def _reference(staged, out: Path, *, seed: int = 2, resume_dir=None) -> dict:
 def test_reference_resumes_from_the_first_missing_draw(staged, tmp_path, monkeypatch):
     plain = _reference(staged, tmp_path / "plain.json")
     resume = tmp_path / "resume"
-    calls = _counting(monkeypatch, battery, "reference_draws", fail_at=8)
+    calls = _counting(monkeypatch, detect_thresholds, "reference_draws", fail_at=8)
     with pytest.raises(Interrupted):
         _reference(staged, tmp_path / "out.json", resume_dir=resume)
     assert not (tmp_path / "out.json").exists() and len(list(resume.glob("draw_*.json"))) == 7
     assert len(list(resume.glob("draw_*.seconds"))) == 7
     monkeypatch.undo()
-    calls = _counting(monkeypatch, battery, "reference_draws")
+    calls = _counting(monkeypatch, detect_thresholds, "reference_draws")
     resumed = _reference(staged, tmp_path / "out.json", resume_dir=resume)
     assert len(calls) == 19 - 7  # the seven stored draws are read back, not recomputed
     assert not resume.exists()  # removed once the output is written
@@ -120,11 +120,11 @@ def test_reference_resumes_from_the_first_missing_draw(staged, tmp_path, monkeyp
 
 def test_reference_checkpoint_of_other_settings_is_not_used(staged, tmp_path, monkeypatch):
     resume = tmp_path / "resume"
-    _counting(monkeypatch, battery, "reference_draws", fail_at=5)
+    _counting(monkeypatch, detect_thresholds, "reference_draws", fail_at=5)
     with pytest.raises(Interrupted):
         _reference(staged, tmp_path / "a.json", seed=2, resume_dir=resume)
     monkeypatch.undo()
-    calls = _counting(monkeypatch, battery, "reference_draws")
+    calls = _counting(monkeypatch, detect_thresholds, "reference_draws")
     got = _reference(staged, tmp_path / "b.json", seed=3, resume_dir=resume)
     assert len(calls) == 19
     assert _without_timings(got) == _without_timings(_reference(staged, tmp_path / "c.json", seed=3))
@@ -174,18 +174,18 @@ def _fairest(staged, method: str, out: Path, resume_dir=None) -> dict:
 
 @pytest.mark.parametrize("method", ["Matching", "Entropic_b"])  # greedy (trajectory prefixes) and not
 def test_fairest_search_resumes_at_the_first_level_not_stored(staged, tmp_path, method, monkeypatch):
-    plain_calls = _counting(monkeypatch, audit_mod, "_search_level")
+    plain_calls = _counting(monkeypatch, fairest_mod, "_search_level")
     plain = _fairest(staged, method, tmp_path / "plain.json")
     total = len(plain_calls)
     assert total >= 3, "the search should visit several levels for the test to mean anything"
     monkeypatch.undo()
     resume = tmp_path / "resume"
-    _counting(monkeypatch, audit_mod, "_search_level", fail_at=total - 1)
+    _counting(monkeypatch, fairest_mod, "_search_level", fail_at=total - 1)
     with pytest.raises(Interrupted):
         _fairest(staged, method, tmp_path / "out.json", resume_dir=resume)
     assert len(list(resume.glob("m*_level*.json"))) == total - 2
     monkeypatch.undo()
-    calls = _counting(monkeypatch, audit_mod, "_search_level")
+    calls = _counting(monkeypatch, fairest_mod, "_search_level")
     resumed = _fairest(staged, method, tmp_path / "out.json", resume_dir=resume)
     assert len(calls) == 2 and not resume.exists()
     assert _without_timings(resumed) == _without_timings(plain)

@@ -10,7 +10,8 @@ inputs or settings finds a different fingerprint and starts afresh. The job remo
 folder once its outputs are written.
 
 Units are pure functions of their seeds, so a resumed job writes the same results as
-an uninterrupted one (timings aside).
+an uninterrupted one (timings aside). The resumable reference draws are
+:func:`fairwash.protocol.thresholds.reference_draws_resumable`.
 """
 
 from __future__ import annotations
@@ -19,18 +20,15 @@ import hashlib
 import json
 import re
 import shutil
-import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from fairwash.detect import battery
 from fairwash.io import atomic_write_parquet, atomic_write_text
 
-__all__ = ["Checkpoint", "fingerprint", "reference_draws_resumable"]
+__all__ = ["Checkpoint", "fingerprint"]
 
 _KEY = re.compile(r"^[A-Za-z0-9_.=-]+$")
 _FINGERPRINT = "_fingerprint.json"
@@ -150,29 +148,3 @@ class Checkpoint:
                 parent.rmdir()  # only succeeds on an empty folder (another job may still be running)
             except OSError:
                 break
-
-
-def reference_draws_resumable(context: Any, m: int, *, tests: Sequence[str], n_draws: int, random_state: int,
-                              checkpoint: Checkpoint | None) -> dict[str, np.ndarray]:
-    """:func:`fairwash.detect.battery.reference_draws`, one stored draw at a time.
-
-    Draw ``i`` uses its own seed stream, so the draws read back from ``checkpoint``
-    (key ``draw_<i>``) and those computed now are the draws of one uninterrupted call.
-    The MMD_A self term is computed even when every draw is read back, so that the
-    thresholds built from ``context`` store it as an uninterrupted call would.
-    """
-    seed = int(random_state)
-    if checkpoint is None:
-        return battery.reference_draws(context, int(m), tests=tests, n_draws=int(n_draws), random_state=seed)
-    rows = []
-    for i in range(int(n_draws)):
-        row = checkpoint.get(f"draw_{i}")
-        if row is None:
-            started = time.perf_counter()
-            one = battery.reference_draws(context, int(m), tests=tests, n_draws=1, random_state=seed, start=i)
-            row = {t: float(v[0]) for t, v in one.items()}
-            checkpoint.put(f"draw_{i}", row, seconds=time.perf_counter() - started)
-        rows.append(row)
-    if "MMD_A" in context.calibrated(tests):
-        context.mmd_reference  # noqa: B018 -- built (and kept) on first access
-    return {t: np.array([row[t] for row in rows]) for t in rows[0]}

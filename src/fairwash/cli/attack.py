@@ -6,13 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
-
 from fairwash.catalogue import COMPLIANCE_THRESHOLD, ROW_PRESERVING_METHODS, sample_size
-from fairwash.cli.common import (
-    di,
-    prepare_from_args,
-)
+from fairwash.cli.common import prepare_from_args
 from fairwash.cli.options import (
     COMMON_INPUT_HELP,
     EXIT_OK,
@@ -25,6 +20,10 @@ from fairwash.cli.options import (
 )
 from fairwash.cli.render import fmt_di, print_json
 from fairwash.data.base import DataError
+from fairwash.io import atomic_write_json, atomic_write_parquet, atomic_write_text
+from fairwash.protocol.rows import attack_rows  # re-exported: its historical path (fairwash.cli)
+
+__all__ = ["REDTEAM_BANNER", "register", "cmd_attack", "render_attack", "attack_rows"]
 
 REDTEAM_BANNER = "RED-TEAM EXERCISE: this sample is deliberately manipulated"
 
@@ -94,133 +93,72 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_attack)
 
 
-def _representative_value(series, mask: np.ndarray) -> Any:
-    """The most frequent value of ``series`` among rows ``mask`` (ties: the first in sort order)."""
-    vals = series[mask]
-    counts = vals.value_counts()
-    top = counts[counts == counts.max()].index
-    try:
-        return sorted(top)[0]
-    except TypeError:
-        return sorted(top, key=str)[0]
-
-
-def attack_rows(full_df, full, report, manipulation, index: np.ndarray):
-    """Rows of the full file (original columns) for support points ``index`` of ``manipulation``.
-
-    A support point that is an original individual (reweighting), or a Matching move
-    (row ``source`` became a copy of original row ``dest``), is written as that original
-    row.  When the manipulation changed a point's S or Ŷ without copying a row (Replace),
-    the sensitive / outcome value is set to the most frequent value of the new group /
-    decision in the full data.
-
-    Returns
-    -------
-    frame : DataFrame, len(index) rows, the columns of ``full_df``
-    n_edited : int
-        Rows whose sensitive or outcome value was edited.
-    """
-    q = manipulation
-    base = q.origin.copy()
-    if q.trajectory is not None and len(q.trajectory):
-        dst = q.trajectory["dest"].to_numpy(dtype=np.int64)
-        src = q.trajectory["source"].to_numpy(dtype=np.int64)
-        copy = dst >= 0
-        base[src[copy]] = dst[copy]
-    rows_in_full = base[index]
-    if not np.array_equal(q.X[index], full.X.to_numpy(np.float64)[rows_in_full]):
-        raise RuntimeError(f"{q.method}: the manipulated features are not rows of the full data")
-    frame = full_df.iloc[report.full_rows[rows_in_full]].reset_index(drop=True).copy()
-    s_col, y_col = report.s_rule.column, report.outcome_rule.column
-    used = full_df.iloc[report.full_rows]
-    s_new, y_new = q.S[index], q.Y_hat[index]
-    s_old, y_old = full.S[rows_in_full], full.Y_hat[rows_in_full]
-    n_edited = 0
-    for col, new, old, codes in ((s_col, s_new, s_old, full.S), (y_col, y_new, y_old, full.Y_hat)):
-        for v in (0, 1):
-            mask = (new == v) & (old != v)
-            if mask.any():
-                value = _representative_value(used[col].reset_index(drop=True), codes == v)
-                integral = isinstance(value, int | np.integer | bool | np.bool_)
-                if frame[col].dtype.kind in "iub" and not integral:
-                    frame[col] = frame[col].astype(object)
-                frame.loc[mask, col] = value
-                n_edited += int(mask.sum())
-    return frame, n_edited
-
-
 def cmd_attack(args: argparse.Namespace, out: TextIO) -> int:
     """``fairwash attack``: write a sample drawn from a manipulated distribution (red team)."""
-    from fairwash.io import atomic_write_json, atomic_write_parquet, atomic_write_text
-    from fairwash.manipulate import run_method
+    # torch / POT (via the attacks) only when an attack runs: `fairwash --help` answers at once
+    from fairwash.protocol.redteam import red_team_sample
 
     out_path = Path(args.out)
-    suffix = out_path.name.lower()
-    is_parquet = suffix.endswith((".parquet", ".pq"))
-    if not (is_parquet or suffix.endswith(".csv")):
+    is_parquet = out_path.name.lower().endswith((".parquet", ".pq"))
+    if not (is_parquet or out_path.name.lower().endswith(".csv")):
         raise DataError(f"--out {args.out}: use a .csv or .parquet file name")
     (full, _, report), full_df = prepare_from_args(args, None)
-    n = full.n
-    m = args.size if args.size is not None else sample_size(args.fraction, n)
-    if m > n:
-        raise DataError(f"--size {m} is larger than the full data ({n} rows)")
-    di0 = di(full.Y_hat, full.S)
-    options = {"m": m} if args.method == "SBS" else {}
-    q = run_method(args.method, full, target=args.target, random_state=args.seed, options=options)
-    if not q.reached:
-        raise DataError(f"{args.method} could not reach DI {args.target:g} on this data (it reached "
-                        f"{q.di:.3f}); choose a lower --target or another --method")
-    idx = q.sample_indices(m, random_state=args.seed)
-    frame, n_edited = attack_rows(full_df, full, report, q, idx)
-    di_sample = di(q.Y_hat[idx], q.S[idx])
-    moved = 0
-    if q.trajectory is not None and len(q.trajectory):
-        moved = int(np.isin(idx, q.trajectory["source"].to_numpy()).sum())
-    provenance = {
-        "label": REDTEAM_BANNER,
-        "tool": "fairwash attack",
-        "method": args.method,
-        "target": args.target,
-        "seed": args.seed,
-        "size": m,
-        "full": report.full_path,
-        "n_full": n,
-        "sensitive": report.s_rule.to_dict(),
-        "outcome": report.outcome_rule.to_dict(),
-        "di_full": di0,
-        "di_manipulated_distribution": q.di,
-        "di_sample": di_sample,
-        "rows_moved_or_edited": moved,
-        "values_edited": n_edited,
+    m = args.size if args.size is not None else sample_size(args.fraction, full.n)
+    if m > full.n:
+        raise DataError(f"--size {m} is larger than the full data ({full.n} rows)")
+    sample = red_team_sample(full_df, full, report, args.method, target=args.target, m=m, seed=args.seed)
+    provenance = _provenance(args, report, sample, m, full.n)
+    side = _write(sample, provenance, args, out_path, is_parquet)
+    if args.json:
+        print_json({**provenance, "out": str(out_path), "sidecar": str(side)}, out)
+    else:
+        render_attack(args, report, sample, m, full.n, out_path, side, out)
+    return EXIT_OK
+
+
+def _provenance(args: argparse.Namespace, report: Any, sample: Any, m: int, n: int) -> dict[str, Any]:
+    """The sidecar's record: the banner, the attack, the sizes, the DI values, the edits."""
+    return {
+        "label": REDTEAM_BANNER, "tool": "fairwash attack", "method": args.method, "target": args.target,
+        "seed": args.seed, "size": m, "full": report.full_path, "n_full": n,
+        "sensitive": report.s_rule.to_dict(), "outcome": report.outcome_rule.to_dict(),
+        "di_full": sample.di_full, "di_manipulated_distribution": sample.manipulation.di,
+        "di_sample": sample.di_sample, "rows_moved_or_edited": sample.moved, "values_edited": sample.n_edited,
     }
+
+
+def _write(sample: Any, provenance: dict[str, Any], args: argparse.Namespace, out_path: Path,
+           is_parquet: bool) -> Path:
+    """Write the sample (labelled as manipulated) and its sidecar; return the sidecar's path."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if is_parquet:
-        atomic_write_parquet(frame, out_path)
+        atomic_write_parquet(sample.frame, out_path)
     else:
         header = (f"# {REDTEAM_BANNER} (fairwash attack --method {args.method} --target {args.target:g} "
                   f"--seed {args.seed}); not an audit sample\n")
-        atomic_write_text(header + frame.to_csv(index=False), out_path)
+        atomic_write_text(header + sample.frame.to_csv(index=False), out_path)
     side = out_path.with_name(out_path.name + ".redteam.json")
     atomic_write_json(provenance, side)
-    if args.json:
-        print_json({**provenance, "out": str(out_path), "sidecar": str(side)}, out)
-        return EXIT_OK
+    return side
+
+
+def render_attack(args: argparse.Namespace, report: Any, sample: Any, m: int, n: int, out_path: Path,
+                  side: Path, out: TextIO) -> None:
+    """The text output of ``fairwash attack``: the banner, then what was written."""
     w = out.write
     bar = "=" * len(REDTEAM_BANNER)
     w(f"{bar}\n{REDTEAM_BANNER}\n{bar}\n\n")
     lines = [
         ("method", f"{args.method}, target DI {args.target:g}, seed {args.seed}"),
-        ("full data", f"{report.full_path}: {n} rows, DI {fmt_di(di0)}"),
+        ("full data", f"{report.full_path}: {n} rows, DI {fmt_di(sample.di_full)}"),
         ("sensitive", report.s_rule.describe()),
         ("outcome", report.outcome_rule.describe()),
-        ("manipulated Q", f"DI {fmt_di(q.di)}"),
-        ("sample", f"{m} rows drawn from Q, DI {fmt_di(di_sample)}; {moved} row(s) moved by the attack, "
-                   f"{n_edited} sensitive/outcome value(s) edited"),
+        ("manipulated Q", f"DI {fmt_di(sample.manipulation.di)}"),
+        ("sample", f"{m} rows drawn from Q, DI {fmt_di(sample.di_sample)}; {sample.moved} row(s) moved by "
+                   f"the attack, {sample.n_edited} sensitive/outcome value(s) edited"),
         ("written", f"{out_path} (full file's columns) and {side}"),
     ]
     width = max(len(k) for k, _ in lines)
     for k, v in lines:
         w(f"{k.ljust(width)}  {v}\n")
     w("\nTest it with: fairwash check --full ... --sample " + str(out_path) + " (same data options)\n")
-    return EXIT_OK
-

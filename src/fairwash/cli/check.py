@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from typing import Any, TextIO
 
 from fairwash.catalogue import COMPLIANCE_THRESHOLD
 from fairwash.cli.common import (
-    battery_context,
     cache_dir_from_args,
-    cached_thresholds,
     check_battery_args,
-    di,
+    notify,
     prepare_from_args,
+    settings_from_args,
     tests_from_args,
 )
 from fairwash.cli.options import (
@@ -27,7 +25,6 @@ from fairwash.cli.options import (
     debug_option,
 )
 from fairwash.cli.render import fmt_di, fmt_num, print_json, table
-from fairwash.data.base import DataError
 
 _CHECK_DESCRIPTION = """\
 fairwash check: is the submitted sample representative of the full data?
@@ -46,7 +43,8 @@ A distance test rejects when its statistic exceeds the 95 % quantile of the same
 distance for honest samples of the same size, drawn uniformly from the full data
 (eq. 3); its p-value is the Monte-Carlo one from those draws. The honest draws
 depend only on the full data and the sample size: they are cached (--cache-dir)
-and reused by later calls.
+and reused by later calls. A pipeline run's reference file for the same data and
+size can be reused with --thresholds FILE (results/audit/<set>/reference_m<m>.json).
 
 """ + COMMON_INPUT_HELP + """
 outputs:
@@ -90,97 +88,85 @@ def register(sub: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    """``fairwash check``: the battery on a submitted sample."""
-    from fairwash.detect.battery import run_battery
+    """``fairwash check``: the battery on a sample (:func:`fairwash.protocol.check.check_sample`)."""
+    # POT only when a check runs: `fairwash --help` answers at once
+    from fairwash.protocol.check import check_sample
 
     tests = tests_from_args(args)
     check_battery_args(args)
-    (full, sample, report), _ = prepare_from_args(args, args.sample)
+    (full, sample, inputs), _ = prepare_from_args(args, args.sample)
     assert sample is not None
-    m, n = sample.n, full.n
-    if m > n:
-        raise DataError(f"the sample has {m} rows but the full data only {n}: a sample cannot be larger "
-                        "than the data it is drawn from (are --full and --sample swapped?)")
-    ctx = battery_context(full.joint(), args.w_method)
-    if not args.json:
-        cal = ctx.calibrated(tests)
-        if cal:
-            print(f"fairwash: reference thresholds for m = {m}: looking in the cache, else "
-                  f"{args.draws} honest draws (done once per data set and size)...",
-                  file=sys.stderr, flush=True)
-    thr, cache = cached_thresholds(ctx, m, tests=tests, n_draws=args.draws, level=args.level, rule=args.rule,
-                                   seed=args.seed, cache_dir=cache_dir_from_args(args))
-    result = run_battery(None, sample.joint(), thr, tests=tests, context=ctx)
-    di_full, di_sample = di(full.Y_hat, full.S), di(sample.Y_hat, sample.S)
-    alpha = 1 - args.level
-    verdict = (f"REPRESENTATIVE: no test rejects at the {alpha * 100:g} % level" if result.passed else
-               f"NOT REPRESENTATIVE: rejected by {', '.join(result.rejected_by)}")
-    payload = {
-        "verdict": "representative" if result.passed else "not_representative",
-        "message": verdict,
-        "passed": result.passed,
-        "rejected_by": list(result.rejected_by),
-        "level": args.level,
-        "tests": [
-            {"test": r.name, "statistic": r.statistic, "threshold": r.threshold, "p_value": r.p_value,
-             "rejected": r.rejected} for r in result.results
-        ],
-        "di": {"sample": di_sample, "full": di_full},
-        "sizes": {"n_full": n, "m_sample": m, "fraction": m / n, "features_encoded": full.d},
-        "inputs": report.to_dict(),
-        "thresholds": {"draws": thr.n_draws, "rule": thr.rule, "seed": args.seed, "w_method": args.w_method,
-                       **cache},
-    }
+    report = check_sample(full, sample, tests=tests, settings=settings_from_args(args, tests),
+                          w_method=args.w_method, cache_dir=cache_dir_from_args(args),
+                          threshold_files=args.thresholds, notify=None if args.json else notify)
     if args.json:
-        print_json(payload, out)
-        return EXIT_OK if result.passed else EXIT_REJECTED
-    w = out.write
-    w("fairwash check: is the submitted sample representative of the full data?\n\n")
-    enc = report.encoding
-    n_cat = len(enc.categorical)
-    feat_line = f"{len(enc.features)} columns -> {len(enc.columns)} standardised features"
-    if n_cat:
-        feat_line += f" ({n_cat} text column(s) one-hot encoded)"
-    info = [
-        ("full data", f"{report.full_path}: {n} rows used of {report.rows_full} "
-                      f"(S=0: {report.groups_full['S=0']}, S=1: {report.groups_full['S=1']})"),
-        ("sample", f"{report.sample_path}: {m} rows used of {report.rows_sample} = {100 * m / n:.1f} % "
-                   f"of the full data (S=0: {report.groups_sample['S=0']}, "
-                   f"S=1: {report.groups_sample['S=1']})"),
-        ("sensitive", report.s_rule.describe()),
-        ("outcome", report.outcome_rule.describe()),
-        ("features", feat_line),
-        ("missing", report.missing_text()),
-    ]
-    if report.ignored_columns:
-        info.append(("ignored", f"sample-only column(s) {report.ignored_columns}"))
-    if cache["cache"] == "used":
-        how = f"read from the cache {cache['path']}"
-    elif cache["cache"] == "written":
-        how = f"computed in {cache['seconds']:.1f} s, cached in {cache['path']}"
-    elif cache["cache"] == "off":
-        how = f"computed in {cache['seconds']:.1f} s (cache off)"
+        print_json(report.to_dict(inputs.to_dict()), out)
     else:
-        how = f"computed in {cache['seconds']:.1f} s (cache not writable: {cache.get('error')})"
-    rule_txt = (f"{args.level * 100:g} % quantile" if thr.rule == "quantile" else "mean + 1.96 std")
-    info.append(("thresholds", f"{rule_txt} of {thr.n_draws} honest samples of {m} rows (seed {args.seed}, "
-                               f"W_A {args.w_method}); {how}"))
-    width = max(len(k) for k, _ in info)
-    for k, v in info:
-        w(f"{k.ljust(width)}  {v}\n")
-    w("\n")
+        render_check(report, inputs, out)
+    return EXIT_OK if report.passed else EXIT_REJECTED
+
+
+def _provenance_text(info: dict[str, Any]) -> str:
+    """Where the thresholds came from, for the ``thresholds`` line."""
+    if info["cache"] == "file":
+        return f"read from {info['path']} (--thresholds)"
+    if info["cache"] == "used":
+        return f"read from the cache {info['path']}"
+    if info["cache"] == "written":
+        return f"computed in {info['seconds']:.1f} s, cached in {info['path']}"
+    if info["cache"] == "off":
+        return f"computed in {info['seconds']:.1f} s (cache off)"
+    return f"computed in {info['seconds']:.1f} s (cache not writable: {info.get('error')})"
+
+
+def _info_lines(report: Any, inputs: Any) -> list[tuple[str, str]]:
+    """The key/value lines above the table: files, rules, features, missing values, thresholds."""
+    n, m, thr = report.n, report.m, report.thresholds
+    enc = inputs.encoding
+    feat_line = f"{len(enc.features)} columns -> {len(enc.columns)} standardised features"
+    if enc.categorical:
+        feat_line += f" ({len(enc.categorical)} text column(s) one-hot encoded)"
+    info = [
+        ("full data", f"{inputs.full_path}: {n} rows used of {inputs.rows_full} "
+                      f"(S=0: {inputs.groups_full['S=0']}, S=1: {inputs.groups_full['S=1']})"),
+        ("sample", f"{inputs.sample_path}: {m} rows used of {inputs.rows_sample} = {100 * m / n:.1f} % "
+                   f"of the full data (S=0: {inputs.groups_sample['S=0']}, "
+                   f"S=1: {inputs.groups_sample['S=1']})"),
+        ("sensitive", inputs.s_rule.describe()),
+        ("outcome", inputs.outcome_rule.describe()),
+        ("features", feat_line),
+        ("missing", inputs.missing_text()),
+    ]
+    if inputs.ignored_columns:
+        info.append(("ignored", f"sample-only column(s) {inputs.ignored_columns}"))
+    rule_txt = f"{report.level * 100:g} % quantile" if thr.rule == "quantile" else "mean + 1.96 std"
+    info.append(("thresholds", f"{rule_txt} of {thr.n_draws} honest samples of {m} rows (seed {report.seed}, "
+                               f"W_A {report.w_method}); {_provenance_text(report.provenance)}"))
+    return info
+
+
+def _results_table(report: Any) -> str:
+    alpha = 1 - report.level
     rows = []
-    for r in result.results:
+    for r in report.battery.results:
         thr_txt = fmt_num(r.threshold) if not math.isnan(r.threshold) else f"p > {alpha:g}"
         rows.append([r.name, fmt_num(r.statistic), thr_txt, fmt_num(r.p_value, 3),
                      "REJECT" if r.rejected else "pass"])
-    w(table(["test", "statistic", "threshold", "p-value", "verdict"], rows, "lrrrl") + "\n")
-    w("\n")
-    tau = COMPLIANCE_THRESHOLD
+    return table(["test", "statistic", "threshold", "p-value", "verdict"], rows, "lrrrl")
+
+
+def render_check(report: Any, inputs: Any, out: TextIO) -> None:
+    """The text output of ``fairwash check`` (a :class:`~fairwash.protocol.check.CheckReport`)."""
+    w = out.write
+    w("fairwash check: is the submitted sample representative of the full data?\n\n")
+    info = _info_lines(report, inputs)
+    width = max(len(k) for k, _ in info)
+    for k, v in info:
+        w(f"{k.ljust(width)}  {v}\n")
+    w("\n" + _results_table(report) + "\n\n")
+    tau, di_sample, di_full = COMPLIANCE_THRESHOLD, report.di_sample, report.di_full
     w(f"Disparate Impact  sample {fmt_di(di_sample)}   full data {fmt_di(di_full)}   "
       f"(P(Ŷ=1|S=0) / P(Ŷ=1|S=1); compliance threshold {tau:g})\n")
     if math.isfinite(di_sample) and math.isfinite(di_full) and di_sample >= tau > di_full:
         w(f"                  the sample would pass the {tau:g} threshold; the full data would not\n")
-    w("\n" + verdict + "\n")
-    return EXIT_OK if result.passed else EXIT_REJECTED
-
+    w("\n" + report.message + "\n")

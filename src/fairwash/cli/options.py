@@ -125,6 +125,11 @@ def add_battery_options(p: argparse.ArgumentParser) -> None:
                    help="where reference thresholds are cached "
                         "(default $FAIRWASH_CACHE or ~/.cache/fairwash)")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    g.add_argument("--thresholds", action="append", default=[], metavar="FILE",
+                   help="a reference-thresholds file to reuse for the sample size it was computed for "
+                        "(the pipeline's results/audit/<set>/reference_m<m>.json, or a cache entry); "
+                        "refused unless it was computed on this full data with these statistic settings "
+                        "and covers the tests; its own draws, level, rule and seed are used (repeatable)")
 
 
 def debug_option(p: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fairwash.fairness import disparate_impact
+from fairwash.seeding import check_random_state  # re-exported: the attacks' historical import path
 
 __all__ = ["Manipulation", "check_random_state", "TRAJECTORY_COLUMNS"]
 
@@ -26,15 +27,6 @@ __all__ = ["Manipulation", "check_random_state", "TRAJECTORY_COLUMNS"]
 #: ``move``: the bin change "s,ŷ->s',ŷ'" e.g. "0,0->0,1"; ``cost``: transport cost of
 #: the move; ``di``: the DI after the move.
 TRAJECTORY_COLUMNS = ("step", "source", "dest", "move", "cost", "di")
-
-
-def check_random_state(random_state: Any) -> np.random.Generator:
-    """A :class:`numpy.random.Generator` from an int, a Generator or None."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, int | np.integer):
-        return np.random.default_rng(random_state)
-    raise TypeError(f"random_state must be an int, a numpy Generator or None, not {random_state!r}")
 
 
 @dataclass(frozen=True)

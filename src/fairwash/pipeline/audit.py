@@ -1,12 +1,14 @@
 """Stage: the audit protocol (reference thresholds, detection, fairest undetected DI, Fig. 8).
 
-Each function takes paths and plain parameters, calls :mod:`fairwash.audit`, and writes
-its outputs atomically. The tables are built by :mod:`fairwash.tables`.
+Each function takes paths and plain parameters, calls :mod:`fairwash.protocol` (the
+threshold store, Table 2, Tables 3 and 15, Fig. 8), and writes its outputs atomically.
+The tables are built by :mod:`fairwash.tables`.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,29 +17,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairwash.audit import (
-    FairestResult,
-    ManipulationLevels,
-    detection,
-    detection_summary,
-    fairest_undetected_sets,
-    sample_size_study,
-    smallest_safe_fraction,
-)
+from fairwash.catalogue import NO_MMD, TESTS
+from fairwash.data.authors import load_authors_highest_di, load_authors_thresholds
 from fairwash.data.base import AuditData
-from fairwash.detect.battery import (
-    NO_MMD,
-    TESTS,
-    BatteryContext,
-    ReferenceThresholds,
-    WassersteinConfig,
-    context_for_thresholds,
-    thresholds_from_draws,
-)
+from fairwash.detect.battery import context_for_thresholds
+from fairwash.detect.context import BatteryContext, WassersteinConfig
+from fairwash.detect.thresholds import ReferenceThresholds, code_mode_thresholds
 from fairwash.io import atomic_write_json, atomic_write_parquet
 from fairwash.pipeline.manipulate import load_manipulation
-from fairwash.resume import Checkpoint, fingerprint, reference_draws_resumable
-from fairwash.store import read_thresholds, write_thresholds
+from fairwash.protocol.detection_rates import detection, detection_summary, empty_detection
+from fairwash.protocol.fairest import fairest_by_size
+from fairwash.protocol.sample_size import sample_size_study, smallest_safe_fraction
+from fairwash.protocol.thresholds import ThresholdSettings, obtain_thresholds
+from fairwash.resume import Checkpoint, fingerprint
+from fairwash.store import read_thresholds
 
 __all__ = [
     "reference_stage",
@@ -88,26 +81,24 @@ def reference_stage(
 ) -> dict[str, Any]:
     """Honest reference draws and thresholds of the battery for size ``m`` (eq. 3).
 
-    With ``resume_dir``, each draw is kept there as it finishes and an interrupted job
-    continues from the first missing draw (draw ``i`` has its own seed stream, so the
-    thresholds are the same); the folder is removed once ``out_json`` is written.
+    :func:`fairwash.protocol.thresholds.obtain_thresholds` computes them and writes
+    ``out_json`` (the command line's cache entries are the same function's output, so
+    ``fairwash check --thresholds out_json`` can reuse this file). With ``resume_dir``,
+    each draw is kept there as it finishes and an interrupted job continues from the
+    first missing draw (draw ``i`` has its own seed stream, so the thresholds are the
+    same); the folder is removed once ``out_json`` is written.
     """
     data = AuditData.load(audited_parquet)
     w_config = WassersteinConfig(method=w_method, subref_size=int(subref_size), seed=int(subref_seed))
     ctx = BatteryContext.prepare(data.joint(), w_config=w_config)
-    started = time.perf_counter()
-    settings = {"stage": "reference", "m": int(m), "n_draws": int(n_draws), "seed": int(seed),
-                "tests": list(tests), "config": ctx.config()}
-    ck = Checkpoint(resume_dir, fingerprint([audited_parquet], settings)) if resume_dir else None
-    draws = reference_draws_resumable(ctx, int(m), tests=tests, n_draws=int(n_draws), random_state=int(seed),
-                                      checkpoint=ck)
-    thr = thresholds_from_draws(ctx, int(m), draws, tests=tests, level=float(level), rule=rule,
-                                random_state=int(seed))
-    out = write_thresholds(thr, out_json, {"dataset": data.name, "seconds": time.perf_counter() - started,
-                                           "resumed_seconds": ck.resumed_seconds if ck is not None else 0.0})
-    if ck is not None:
-        ck.clear()
-    return out
+    settings = ThresholdSettings(tests=tuple(tests), n_draws=int(n_draws), level=float(level), rule=rule,
+                                 seed=int(seed))
+    job = {"stage": "reference", "m": int(m), "n_draws": int(n_draws), "seed": int(seed),
+           "tests": list(tests), "config": ctx.config()}
+    ck = Checkpoint(resume_dir, fingerprint([audited_parquet], job)) if resume_dir else None
+    _, info = obtain_thresholds(ctx, int(m), settings, out_json, checkpoint=ck, extra={"dataset": data.name},
+                                reuse=False)
+    return info["file"]
 
 
 # ----------------------------------------------------------------------------- Table 2
@@ -205,10 +196,7 @@ def _detect_one(data: AuditData, job: Mapping[str, Any], thr: ReferenceThreshold
     if error is None and support < m:
         error = f"Q has {support} support points, fewer than m = {m}"
     if error is not None:
-        frame = pd.DataFrame({"sample": [], "di": [], "compliant": [], "passed": []})
-        for t in tests:
-            frame[f"{t}_stat"], frame[f"{t}_p"], frame[f"{t}_rejected"] = [], [], []
-        frame = frame.astype({"compliant": bool, "passed": bool} | {f"{t}_rejected": bool for t in tests})
+        frame = empty_detection(tests)
     else:
         frame = detection(None, man, m, thr, n_samples=n_samples, tests=tests, target=target,
                           random_state=int(job["seed"]), context=ctx)
@@ -245,7 +233,7 @@ def fairest_stage(
 
     ``Q`` at each level is built once and shared by the sizes and by both test sets.
     With ``resume_dir``, every searched level is kept there (see
-    :func:`fairwash.audit.fairest_undetected_sets`) and an interrupted job goes on from
+    :func:`fairwash.protocol.fairest.fairest_undetected_sets`) and an interrupted job goes on from
     the first level not stored; ``model_files`` and ``model_params`` (the audited model's
     files and where it comes from) enter the fingerprint that decides whether stored
     levels still apply.
@@ -260,25 +248,18 @@ def fairest_stage(
                     "model": dict(model_params or {})}
         inputs = [audited_parquet, *(reference_jsons[m] for m in sorted(reference_jsons)), *model_files]
         ck = Checkpoint(resume_dir, fingerprint(inputs, settings))
-    first = thr[min(thr)]
-    ctx = context_for_thresholds(data.joint(), first)
-    cache = ManipulationLevels(data, method, model=model, options=options, random_state=int(seed),
-                               target_offset=target_offset)
     started = time.perf_counter()
-    sizes: dict[str, Any] = {}
-    for m in sorted(thr):
-        res: dict[str, FairestResult] = fairest_undetected_sets(
-            data, method, m, thr[m], test_sets={"seven": TESTS, "ablation": tuple(ablation)},
-            start=float(start), step=float(step), n_samples=int(n_samples), random_state=int(seed),
-            context=ctx, levels_cache=cache, progress=progress, checkpoint=ck,
-        )
-        sizes[str(m)] = {k: v.to_dict() for k, v in res.items()}
+    by_size, cache = fairest_by_size(
+        data, method, thr, test_sets={"seven": TESTS, "ablation": tuple(ablation)}, model=model,
+        options=options, start=float(start), step=float(step), n_samples=int(n_samples),
+        random_state=int(seed), target_offset=target_offset, progress=progress, checkpoint=ck)
     out = {
         "dataset": data.name, "method": method, "start": float(start), "step": float(step),
         "n_samples": int(n_samples), "ablation": list(ablation), "method_runs": cache.runs,
         "method_seconds": cache.seconds, "method_errors": {str(k): v for k, v in cache.errors.items()},
         "seconds": time.perf_counter() - started,
-        "resumed_seconds": ck.resumed_seconds if ck is not None else 0.0, "sizes": sizes,
+        "resumed_seconds": ck.resumed_seconds if ck is not None else 0.0,
+        "sizes": {str(m): {k: v.to_dict() for k, v in res.items()} for m, res in by_size.items()},
     }
     atomic_write_json(_clean(out), out_json)
     if ck is not None:
@@ -325,12 +306,8 @@ def sample_size_stage(
 def authors_highest_di(authors_dir: str | Path | None) -> dict[str, dict[int, float | None]] | None:
     """The authors' ``Highest_DI.npy`` from their cache, or ``None`` (with the reason logged)."""
     try:
-        from fairwash.data.authors import load_authors_highest_di
-
         return load_authors_highest_di(authors_dir, download=False)
     except (OSError, ValueError, LookupError) as exc:
-        import sys
-
         print(f"authors' Highest_DI.npy unavailable: {exc}", file=sys.stderr)
         return None
 
@@ -339,8 +316,6 @@ def code_mode_for(
     reference_json: str | Path, audited_parquet: str | Path, n_draws: int = 30
 ) -> dict[str, float]:
     """The authors' code's thresholds (mean + 1.96 std of 30 draws, their KL form) from a cached reference."""
-    from fairwash.detect.battery import code_mode_thresholds
-
     ref = load_thresholds(reference_json)
     full = AuditData.load(audited_parquet).joint()
     return code_mode_thresholds(full, ref, n_draws=min(n_draws, ref.n_draws))
@@ -349,12 +324,8 @@ def code_mode_for(
 def authors_thresholds(authors_dir: str | Path | None) -> dict[str, dict[int, dict[str, float]]] | None:
     """The authors' ``dic_threshold.json`` from their cache, or ``None`` (with the reason logged)."""
     try:
-        from fairwash.data.authors import load_authors_thresholds
-
         return load_authors_thresholds(authors_dir, download=False)
     except (OSError, ValueError, LookupError) as exc:
-        import sys
-
         print(f"authors' dic_threshold.json unavailable: {exc}", file=sys.stderr)
         return None
 
