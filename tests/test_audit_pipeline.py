@@ -13,12 +13,8 @@ import pandas as pd
 import pytest
 
 from fairwash import paper_values
-from fairwash.pipeline.audit import (
-    detect_stage,
-    fairest_stage,
-    load_thresholds,
-    sample_size_stage,
-)
+from fairwash.pipeline.audit import detect_stage, fairest_stage, sample_size_stage
+from fairwash.store import read_thresholds
 from fairwash.tables import (
     detection_table,
     fairest_table,
@@ -37,7 +33,7 @@ def staged(tmp_path_factory, toy_audit) -> dict[str, Path]:
 
 
 def test_reference_stage_roundtrip(staged):
-    thr = load_thresholds(staged["ref40"])
+    thr = read_thresholds(staged["ref40"])
     assert thr.m == 40 and thr.n_draws == 19
     assert set(thr.thresholds) == {"KL_A", "KL_P", "W_A", "W_P", "MMD_A", "MMD_P"}
     # quantile rule: the ⌈0.95 · (19 + 1)⌉ = 19th smallest of 19 draws

@@ -7,7 +7,6 @@ The tables are built by :mod:`fairwash.tables`.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -17,50 +16,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairwash.catalogue import NO_MMD, TESTS
+from fairwash.catalogue import METHOD_SPECS, NO_MMD, TESTS
 from fairwash.data.authors import load_authors_highest_di, load_authors_thresholds
 from fairwash.data.base import AuditData
 from fairwash.detect.battery import context_for_thresholds
 from fairwash.detect.context import BatteryContext, WassersteinConfig
 from fairwash.detect.thresholds import ReferenceThresholds, code_mode_thresholds
-from fairwash.io import atomic_write_json, atomic_write_parquet
-from fairwash.pipeline.manipulate import load_manipulation
+from fairwash.io import atomic_write_json, atomic_write_parquet, to_jsonable
+from fairwash.pipeline.manipulate import load_audit_model
 from fairwash.protocol.detection_rates import detection, detection_summary, empty_detection
 from fairwash.protocol.fairest import fairest_by_size
 from fairwash.protocol.sample_size import sample_size_study, smallest_safe_fraction
 from fairwash.protocol.thresholds import ThresholdSettings, obtain_thresholds
 from fairwash.resume import Checkpoint, fingerprint
-from fairwash.store import read_thresholds
+from fairwash.store import read_manipulation, read_manipulation_summary, read_thresholds, write_audit_frame
 
 __all__ = [
     "reference_stage",
-    "load_thresholds",
     "detect_stage",
     "detect_stages",
     "fairest_stage",
     "sample_size_stage",
     "code_mode_for",
 ]
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj)}")
-
-
-def _clean(obj: Any) -> Any:
-    """JSON-ready copy (numpy scalars to Python)."""
-    return json.loads(json.dumps(obj, default=_json_default))
-
-
-load_thresholds = read_thresholds
 
 
 # ----------------------------------------------------------------------------- reference
@@ -155,7 +133,7 @@ def detect_stages(
         The summary written to each ``out_json``.
     """
     data = AuditData.load(audited_parquet)
-    thr = load_thresholds(reference_json)
+    thr = read_thresholds(reference_json)
     ctx = context_for_thresholds(data.joint(), thr)
     ck = None
     if resume_dir:
@@ -176,7 +154,7 @@ def detect_stages(
             if ck is not None:
                 ck.put_frame(key, frame)
                 ck.put(key, summary, seconds=summary["seconds"])
-        atomic_write_parquet(frame, job["out_parquet"])
+        write_audit_frame(frame, job["out_parquet"])
         atomic_write_json(summary, job["out_json"])
         summaries.append(summary)
     if ck is not None:
@@ -189,8 +167,8 @@ def _detect_one(data: AuditData, job: Mapping[str, Any], thr: ReferenceThreshold
                 tests: Sequence[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Table 2 frame and summary of one manipulation (see :func:`detect_stages`)."""
     started = time.perf_counter()
-    man = load_manipulation(job["manipulated_parquet"], job["manipulated_json"])
-    info = json.loads(Path(job["manipulated_json"]).read_text())
+    man = read_manipulation(job["manipulated_parquet"], job["manipulated_json"])
+    info = read_manipulation_summary(job["manipulated_json"])
     error = info.get("error")  # the method could not run: Q is the original, nothing to test
     support = int(np.count_nonzero(man.weights > 0))
     if error is None and support < m:
@@ -206,7 +184,7 @@ def _detect_one(data: AuditData, job: Mapping[str, Any], thr: ReferenceThreshold
         "reached": bool(info.get("reached", False)) and error == info.get("error"),
         "tests": list(tests), "seconds": time.perf_counter() - started, "resumed_seconds": 0.0,
     }
-    return frame, _clean(summary)
+    return frame, to_jsonable(summary)
 
 
 # ----------------------------------------------------------------------------- Tables 3, 15
@@ -239,7 +217,7 @@ def fairest_stage(
     levels still apply.
     """
     data = AuditData.load(audited_parquet)
-    thr = {int(m): load_thresholds(p) for m, p in reference_jsons.items()}
+    thr = {int(m): read_thresholds(p) for m, p in reference_jsons.items()}
     ck = None
     if resume_dir:
         settings = {"stage": "fairest", "method": method, "seed": int(seed), "start": float(start),
@@ -261,7 +239,7 @@ def fairest_stage(
         "resumed_seconds": ck.resumed_seconds if ck is not None else 0.0,
         "sizes": {str(m): {k: v.to_dict() for k, v in res.items()} for m, res in by_size.items()},
     }
-    atomic_write_json(_clean(out), out_json)
+    atomic_write_json(to_jsonable(out), out_json)
     if ck is not None:
         ck.clear()
     return out
@@ -287,7 +265,7 @@ def sample_size_stage(
 ) -> dict[str, Any]:
     """Fairest undetected DI against the sample fraction (Fig. 8) and the smallest safe fraction."""
     data = AuditData.load(audited_parquet)
-    thr = {int(m): load_thresholds(p) for m, p in reference_jsons.items()}
+    thr = {int(m): read_thresholds(p) for m, p in reference_jsons.items()}
     started = time.perf_counter()
     study = sample_size_study(data, methods, fractions, thresholds=thr, model=model, start=start, step=step,
                               n_samples=n_samples, random_state=int(seed), options=options, progress=progress)
@@ -298,7 +276,7 @@ def sample_size_stage(
            "fractions": list(fractions), "n_samples": n_samples, "start": start, "step": step,
            "smallest_safe_fraction": safe.fraction, "smallest_safe_m": safe.m, "status": safe.status,
            "message": safe.message, "seconds": time.perf_counter() - started}
-    atomic_write_json(_clean(out), out_json)
+    atomic_write_json(to_jsonable(out), out_json)
     return out
 
 
@@ -316,7 +294,7 @@ def code_mode_for(
     reference_json: str | Path, audited_parquet: str | Path, n_draws: int = 30
 ) -> dict[str, float]:
     """The authors' code's thresholds (mean + 1.96 std of 30 draws, their KL form) from a cached reference."""
-    ref = load_thresholds(reference_json)
+    ref = read_thresholds(reference_json)
     full = AuditData.load(audited_parquet).joint()
     return code_mode_thresholds(full, ref, n_draws=min(n_draws, ref.n_draws))
 
@@ -332,11 +310,9 @@ def authors_thresholds(authors_dir: str | Path | None) -> dict[str, dict[int, di
 
 def model_for(methods: Sequence[str], *, source: str, model_config: str | Path | None, authors_name: str,
               authors_dir: str | None, hub_revision: str | None) -> Any:
-    """The audited model when a method of ``methods`` needs it (Grad), else ``None``."""
-    from fairwash.manipulate import METHODS
-    from fairwash.pipeline.manipulate import load_audit_model
-
-    if not any(METHODS[m].needs_model for m in methods):
+    """The audited model when a method of ``methods`` needs it (Grad), else ``None``
+    (:func:`fairwash.models.resolve_model`, through the manipulate stage's loader)."""
+    if not any(METHOD_SPECS[m].needs_model for m in methods):
         return None
     return load_audit_model(source=source, model_dir=Path(model_config).parent if model_config else None,
                             dataset=authors_name, authors_dir=authors_dir, hub_revision=hub_revision)
