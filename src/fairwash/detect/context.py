@@ -21,7 +21,7 @@ Tests (:data:`fairwash.catalogue.TESTS`)::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,7 +43,7 @@ from fairwash.detect.distances import (
     wasserstein_cells,
 )
 
-__all__ = ["WassersteinConfig", "BatteryContext"]
+__all__ = ["WassersteinConfig", "BatteryContext", "STATISTICS"]
 
 
 def _fingerprint(full: np.ndarray) -> str:
@@ -259,25 +259,29 @@ class BatteryContext:
             raise ValueError(f"sample has {rows.shape[1]} columns, the full data has {self.full.shape[1]}")
         w = None if sample_weights is None else as_weights(sample_weights, len(rows), "sample_weights")
         q = cell_histogram(rows, w)
-        out: dict[str, tuple[float, float]] = {}
-        for t in tests:
-            if t == "KS":
-                if w is not None:
-                    raise ValueError("KS is defined for unweighted samples only (sample_weights given)")
-                if self.ks_calibration == "scipy":
-                    out[t] = ks_by_group(rows, self.full, method=self.ks_method)
-                else:
-                    out[t] = (float(np.max(ks_statistics(rows, self.full))), np.nan)
-            elif t == "KL_A":
-                out[t] = (self.row_index.kl(rows, w, form=self.kl_form), np.nan)
-            elif t == "KL_P":
-                out[t] = (kl_cells(q, self.cells, form=self.kl_form), np.nan)
-            elif t == "W_A":
-                out[t] = (self._w_a(rows, w), np.nan)
-            elif t == "W_P":
-                out[t] = (wasserstein_cells(q, self.cells), np.nan)
-            elif t == "MMD_A":
-                out[t] = (self.mmd_reference.mmd(rows, w), np.nan)
-            elif t == "MMD_P":
-                out[t] = (mmd_cells(q, self.cells, gamma=self.gamma), np.nan)
-        return out
+        if w is not None and "KS" in tests:
+            raise ValueError("KS is defined for unweighted samples only (sample_weights given)")
+        return {t: STATISTICS[t](self, rows, w, q) for t in tests}
+
+
+# ----------------------------------------------------------------------------- statistics
+# One function per test of the catalogue: (context, sample rows, weights or None, the sample's
+# four cell masses) -> (statistic, SciPy p-value or nan). A new test registers its function here.
+Statistic = Callable[[BatteryContext, np.ndarray, "np.ndarray | None", np.ndarray], tuple[float, float]]
+
+
+def _ks(ctx: BatteryContext, rows: np.ndarray, w: np.ndarray | None, q: np.ndarray) -> tuple[float, float]:
+    if ctx.ks_calibration == "scipy":
+        return ks_by_group(rows, ctx.full, method=ctx.ks_method)
+    return float(np.max(ks_statistics(rows, ctx.full))), np.nan
+
+
+STATISTICS: dict[str, Statistic] = {
+    "KS": _ks,
+    "KL_A": lambda ctx, rows, w, q: (ctx.row_index.kl(rows, w, form=ctx.kl_form), np.nan),
+    "KL_P": lambda ctx, rows, w, q: (kl_cells(q, ctx.cells, form=ctx.kl_form), np.nan),
+    "W_A": lambda ctx, rows, w, q: (ctx._w_a(rows, w), np.nan),
+    "W_P": lambda ctx, rows, w, q: (wasserstein_cells(q, ctx.cells), np.nan),
+    "MMD_A": lambda ctx, rows, w, q: (ctx.mmd_reference.mmd(rows, w), np.nan),
+    "MMD_P": lambda ctx, rows, w, q: (mmd_cells(q, ctx.cells, gamma=ctx.gamma), np.nan),
+}
