@@ -98,12 +98,16 @@ def hyper_rows(N: int, K: int, draws: np.ndarray, z: float = Z_WINDOW) -> HyperR
 
 
 def as_ratio(d: float | Fraction | tuple[int, int]) -> tuple[int, int]:
-    """``(P, Q)`` with ``d = P / Q`` exactly (a float is taken at its exact binary value)."""
+    """``(P, Q)`` with ``d = P / Q``: a Fraction exactly, a float as the decimal it prints as.
+
+    ``0.8`` is the four-fifths rule's ``4/5`` (its binary value is ``4/5 + 4.4e-17``, which
+    would make a DI of exactly 4/5 fall short of it); pass a Fraction for any other rational.
+    """
     if isinstance(d, tuple):
         return int(d[0]), int(d[1])
-    if isinstance(d, Fraction):
-        return d.numerator, d.denominator
-    return float(d).as_integer_ratio()
+    if not isinstance(d, Fraction):
+        d = Fraction(repr(float(d)))
+    return d.numerator, d.denominator
 
 
 def exact_floor(A: np.ndarray, k: np.ndarray, P: int, Q: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

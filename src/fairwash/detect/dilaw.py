@@ -16,8 +16,9 @@ Conventions (one-sided test against DI *inflation*; fairwashing raises DI)
   undefined DI is reported beside it. An observed undefined DI has p-value 1 (no evidence
   of a high DI) and is flagged ``defined=False``: such a sample shows no DI at all, so it can
   never be passed off as a compliant one.
-* ``DI ≥ d`` is decided in exact rational arithmetic (a float ``d`` at its exact binary
-  value, an observed DI as the fraction of its counts).
+* ``DI ≥ d`` is decided in exact rational arithmetic: an observed DI as the fraction of its
+  counts, a :class:`~fractions.Fraction` as it is, a float ``d`` as the decimal it prints as
+  (``0.8`` is ``4/5``: a DI of exactly 4/5 meets the four-fifths rule).
 
 Every probability is exact up to a rigorous bound on the mass the pmf windows leave out
 (``tail_bound``, at most ``1e-13``, see :mod:`fairwash.detect._cell_law`) and rounding.
@@ -137,8 +138,8 @@ def di_sf(d: Any, cells: Any, m: int) -> np.ndarray | float:
 
     Parameters
     ----------
-    d : float or array-like of float
-        Thresholds (their exact binary values are used).
+    d : float, Fraction or array-like of them
+        Thresholds (a float read as the decimal it prints as; a Fraction exactly).
     cells : array-like of int, shape (4,)
         The full data's counts ``(C00, C01, C10, C11)``.
     m : int
@@ -152,12 +153,13 @@ def di_sf(d: Any, cells: Any, m: int) -> np.ndarray | float:
     Examples
     --------
     >>> round(float(di_sf(0.5, [30, 10, 30, 30], 20)), 6)
-    0.305066
+    0.504033
     """
     law = honest_law(cells, m)
-    arr = np.asarray(d, dtype=np.float64)
+    arr = np.asarray(d, dtype=object)
     cdf = law.b_cdf
-    out = np.array([_sf_one(law, float(v), cdf) for v in arr.ravel()]).reshape(arr.shape)
+    vals = [v if isinstance(v, Fraction) else float(v) for v in arr.ravel()]
+    out = np.array([_sf_one(law, v, cdf) for v in vals], dtype=np.float64).reshape(arr.shape)
     return float(out) if out.ndim == 0 else out
 
 
@@ -271,7 +273,7 @@ def di_quantile(cells: Any, m: int, alpha: float = 0.05) -> DIQuantile:
     --------
     >>> q = di_quantile([30, 10, 30, 30], 20, 0.05)
     >>> q.numerator, q.denominator, q.size <= 0.05 < q.sf_at_value
-    (1, 1, True)
+    (11, 9, True)
     """
     C = check_cells(cells)
     law = CellLaw.build(C, _check_m(m, int(C.sum())))
