@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 from scipy.stats import hypergeom
@@ -37,6 +38,8 @@ __all__ = ["CellLaw", "HyperRows", "hyper_rows", "exact_floor", "as_ratio"]
 Z_WINDOW = 8.5
 #: A float ratio this close (relatively) to an integer has its floor recomputed with integers.
 NEAR = 1e-9
+#: Products below this bound are exact in int64 (2^62).
+_INT_SAFE = 2**62
 #: Largest accepted bound on the mass a law leaves out; a wider window is built above it.
 TAIL_MAX = 1e-13
 
@@ -84,11 +87,12 @@ def hyper_rows(N: int, K: int, draws: np.ndarray, z: float = Z_WINDOW) -> HyperR
     lo, hi = np.maximum(0, draws - (N - K)), np.minimum(draws, K)
     mode = np.clip((draws + 1) * (K + 1) // (N + 2), lo, hi)
     anchor = hypergeom.pmf(mode, N, K, draws)
-    d, steps = draws[:, None], np.arange(H + 1)[None, :]
+    d, steps = draws[:, None].astype(np.float64), np.arange(H + 1, dtype=np.float64)[None, :]
+    Kf, Nf = float(K), float(N)  # integers below 2^53: float arithmetic is exact here
     x = mode[:, None] + steps  # ratio P(x + 1) / P(x)
-    up = np.maximum((K - x) * (d - x), 0) / ((x + 1) * (N - K - d + x + 1))
+    up = np.maximum((Kf - x) * (d - x), 0.0) / ((x + 1.0) * (Nf - Kf - d + x + 1.0))
     x = mode[:, None] - steps  # ratio P(x - 1) / P(x)
-    down = np.maximum(x * (N - K - d + x), 0) / ((K - x + 1) * (d - x + 1))
+    down = np.maximum(x * (Nf - Kf - d + x), 0.0) / ((Kf - x + 1.0) * (d - x + 1.0))
     right = np.cumprod(up[:, :H], axis=1)
     left = np.cumprod(down[:, :H], axis=1)
     rel = np.concatenate([left[:, ::-1], np.ones((len(draws), 1)), right], axis=1)
@@ -113,8 +117,10 @@ def as_ratio(d: float | Fraction | tuple[int, int]) -> tuple[int, int]:
 def exact_floor(A: np.ndarray, k: np.ndarray, P: int, Q: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     r"""``clip(floor(A Q / (k P)), lo - 1, hi)`` exactly, for integer arrays ``A``, ``k`` (``k, P, Q > 0``).
 
-    The float ratio ``x = A / (k (P/Q))`` has a relative error below ``4 u`` (three rounded
-    operations, ``u = 2^{-53}``). Where ``x`` is farther than ``NEAR · max(1, |x|)`` (``10^{-9}``,
+    In int64 when every product stays below ``2^62`` (an observed DI's fraction up to
+    ``m ≈ 10^5``, the four-fifths rule's ``4/5`` always). Otherwise the float ratio
+    ``x = A / (k (P/Q))`` has a relative error below ``4 u`` (three rounded operations,
+    ``u = 2^{-53}``). Where ``x`` is farther than ``NEAR · max(1, |x|)`` (``10^{-9}``,
     far above ``4u``) from every integer, ``floor`` of the float is the exact floor; the few
     other entries are recomputed with Python integers.
     """
@@ -122,6 +128,9 @@ def exact_floor(A: np.ndarray, k: np.ndarray, P: int, Q: int, lo: np.ndarray, hi
     kk = np.broadcast_to(np.asarray(k, dtype=np.int64), A.shape)
     lo_b = np.broadcast_to(lo, A.shape)
     hi_b = np.broadcast_to(hi, A.shape)
+    a_max, k_max = int(A.max(initial=0)), int(kk.max(initial=0))
+    if a_max * Q < _INT_SAFE and k_max * P < _INT_SAFE:  # all in int64: floor division is exact
+        return np.clip((A * Q) // (kk * P), lo_b - 1, hi_b)
     with np.errstate(over="ignore", divide="ignore"):
         x = A / (kk * (P / Q))
     x = np.clip(np.nan_to_num(x, nan=0.0, posinf=np.inf), lo_b - 2.0, hi_b + 2.0)
@@ -189,13 +198,22 @@ class CellLaw:
         return cls(np.asarray(cells, dtype=np.int64), int(m), k, pk, a, b, edge, tail)
 
     # ------------------------------------------------------------------ derived pieces
-    @property
+    @cached_property
     def a_values(self) -> np.ndarray:
         return self.a.start[:, None] + np.arange(self.a.pmf.shape[1])[None, :]
 
-    @property
+    @cached_property
     def b_cdf(self) -> np.ndarray:
         return np.cumsum(self.b.pmf, axis=1)
+
+    @cached_property
+    def _A(self) -> np.ndarray:
+        return self.a_values * (self.m - self.k)[:, None]
+
+    @cached_property
+    def _a_weight(self) -> np.ndarray:
+        """``P(k) P(c01 | k)``, zero where ``c01 = 0`` (a DI of 0 or undefined: never ``>= d > 0``)."""
+        return np.where(self.a_values > 0, self.pk[:, None] * self.a.pmf, 0.0)
 
     def p_undefined(self) -> float:
         """``P(k = 0 or k = m) + P(c01 = c11 = 0, 0 < k < m)``: the DI is undefined."""
@@ -218,15 +236,18 @@ class CellLaw:
 
         ``DI >= d \iff c_{11} \le c_{01} (m - k) / (k d)``; ``-1`` below the window start.
         """
-        A = self.a_values * (self.m - self.k)[:, None]
+        A = self._A
         lo = self.b.start[:, None]
         hi = lo + self.b.pmf.shape[1] - 1
         return exact_floor(A, self.k[:, None], P, Q, lo, hi)
 
+    def sf_floors(self, F: np.ndarray) -> float:
+        """``Σ P(k) P(c01 | k) F_{c11}(F)`` over ``c01 >= 1``, for floors ``F`` from :meth:`floors`."""
+        cdf = self.b_cdf
+        j = F - self.b.start[:, None]
+        G = np.take_along_axis(cdf, np.clip(j, 0, cdf.shape[1] - 1), axis=1)
+        return float(np.einsum("ij,ij->", self._a_weight, np.where(j >= 0, G, 0.0)))
+
     def sf_ratio(self, P: int, Q: int, cdf: np.ndarray | None = None) -> float:
         """``P(DI >= P/Q)`` for ``P/Q > 0`` finite, DI = +∞ counted, undefined DI not."""
-        cdf = self.b_cdf if cdf is None else cdf
-        j = self.floors(P, Q) - self.b.start[:, None]
-        G = np.where(j >= 0, np.take_along_axis(cdf, np.clip(j, 0, cdf.shape[1] - 1), axis=1), 0.0)
-        G = np.where(self.a_values > 0, G, 0.0)
-        return float(self.pk @ (self.a.pmf * G).sum(axis=1))
+        return self.sf_floors(self.floors(P, Q))

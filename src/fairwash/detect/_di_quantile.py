@@ -36,10 +36,7 @@ class _Bracket:
     def at(self, d: float) -> tuple[np.ndarray, float]:
         P, Q = as_ratio(d)
         F = self.law.floors(P, Q)
-        j = F - self.bs
-        G = np.where(j >= 0, np.take_along_axis(self.cdf, np.clip(j, 0, self.cdf.shape[1] - 1), axis=1), 0.0)
-        G = np.where(self.valid, G, 0.0)
-        return F, float(self.law.pk @ (self.law.a.pmf * G).sum(axis=1))
+        return F, self.law.sf_floors(F)
 
     def span(self, F_lo: np.ndarray, F_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lower = np.maximum(np.maximum(F_hi + 1, self.bs), 1)

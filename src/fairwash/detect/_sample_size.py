@@ -17,6 +17,9 @@ holds the counts from which adding at most ``j`` rows can reach ``A``. Since
 whose probability is computed from the same law as ``sf(m)`` (with a one-unit safety margin
 on every float floor, and the windows' tail bound added). One exact evaluation at a safe
 ``m`` with ``sf(m) + bound_j <= α`` therefore certifies every size in ``[m, m + j]``.
+
+Far sizes are certified at once by a Chernoff bound decreasing in ``m``
+(:func:`chernoff_safe_from`): the scan stops at the ``m_1`` it gives.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ ROUNDING = 1e-12
 def _sf(law: CellLaw, tau: float) -> tuple[float, np.ndarray]:
     P, Q = as_ratio(tau)
     F = law.floors(P, Q)
-    return law.sf_ratio(P, Q), F
+    return law.sf_floors(F), F
 
 
 def _up_bound(law: CellLaw, F: np.ndarray, tau: float, j: int, cdf: np.ndarray) -> float:
@@ -68,34 +71,79 @@ def _check_decidable(sf: float, tail: float, alpha: float, m: int) -> None:
                               "undecidable at this precision")
 
 
-def _first_unsafe_guess(C: np.ndarray, tau: float, alpha: float) -> tuple[int, int]:
-    """An unsafe ``m`` (0 if none found by halving) with a safe ``m + 1``; evaluations used."""
+def _kl(q: np.ndarray, p: float) -> np.ndarray:
+    """Bernoulli Kullback-Leibler divergence ``KL(q || p)`` (``q`` in [0, 1])."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = np.where(q > 0, q * np.log(q / p), 0.0)
+        t2 = np.where(q < 1, (1 - q) * np.log((1 - q) / (1 - p)), 0.0)
+    return t1 + t2
+
+
+def chernoff_safe_from(C: np.ndarray, tau: float, alpha: float, grid: int = 48) -> int:
+    r"""A size ``m_1`` with ``P_m(DI >= τ) <= α`` for every ``m >= m_1`` (``n + 1`` if none found).
+
+    With ``π_s = N_s / n``, ``p_s = C_{s1} / N_s`` and ``p_0 < τ p_1``: for ``δ, ε_1 > 0`` and
+    ``p_0 + ε_0 = τ (p_1 - ε_1)``, ``DI >= τ`` needs ``k < m(π_0 - δ)``, ``k > m(π_0 + δ)``,
+    ``c01 >= k (p_0 + ε_0)`` or ``c11 <= (m - k)(p_1 - ε_1)``; by the Chernoff bounds, which hold
+    without replacement (Hoeffding 1963, Thm 4),
+
+    .. math::
+        P_m(DI \ge \tau) \le e^{-m KL(\pi_0 - \delta \| \pi_0)} + e^{-m KL(\pi_0 + \delta \| \pi_0)}
+        + e^{-m (\pi_0 - \delta) KL(p_0 + \varepsilon_0 \| p_0)}
+        + e^{-m (\pi_1 - \delta) KL(p_1 - \varepsilon_1 \| p_1)},
+
+    a bound decreasing in ``m``; the best ``m_1`` over a grid of ``(δ, ε_1)`` is returned.
+    """
     n = int(C.sum())
-    hi, m, evals, lo = n, n // 2, 0, 0
-    while m >= 1:
+    N0, N1 = C[0] + C[1], C[2] + C[3]
+    pi0, pi1, p0, p1 = N0 / n, N1 / n, C[1] / N0, C[3] / N1
+    if not (0 < pi0 < 1 and p1 > 0 and p0 < tau * p1):
+        return n + 1
+    u = (np.arange(grid) + 0.5) / grid
+    delta = (u * min(pi0, pi1))[:, None]
+    eps1 = (u * (p1 - p0 / tau))[None, :]
+    q0 = np.minimum(tau * (p1 - eps1), 1.0)
+    rates = [_kl(pi0 - delta, pi0), _kl(pi0 + delta, pi0), (pi0 - delta) * _kl(q0, p0) if p0 > 0 else np.inf,
+             (pi1 - delta) * _kl(p1 - eps1, p1)]
+    rates = [np.broadcast_to(r, (grid, grid)) for r in rates]
+
+    def bound(m: np.ndarray) -> np.ndarray:
+        return sum(np.exp(-m * r) for r in rates)
+
+    lo, hi = np.zeros((grid, grid)), np.full((grid, grid), float(n + 1))
+    ok = bound(hi) <= alpha
+    for _ in range(int(np.ceil(np.log2(n + 2))) + 1):
+        mid = np.floor((lo + hi) / 2)
+        good = bound(mid) <= alpha
+        hi, lo = np.where(good, mid, hi), np.where(good, lo, mid)
+    return int(np.min(np.where(ok, hi, n + 1)))
+
+
+def _last_unsafe_below(C: np.ndarray, tau: float, alpha: float, top: int) -> tuple[int, int]:
+    """An unsafe ``m < top`` whose successor is safe (0 if none on a doubling grid); evaluations."""
+    grid = [m for m in 2 ** np.arange(0, 40) if m < top] + [top - 1] if top > 1 else []
+    last, evals, nxt = 0, 0, top
+    for i, m in enumerate(grid):
         evals += 1
-        if _unsafe(C, m, tau, alpha):
-            lo = m
-            break
-        hi, m = m, m // 2
-    while hi - lo > 1 and lo > 0:
+        if _unsafe(C, int(m), tau, alpha):
+            last, nxt = int(m), (int(grid[i + 1]) if i + 1 < len(grid) else top)
+    lo, hi = last, nxt
+    while last and hi - lo > 1:
         mid = (lo + hi) // 2
         evals += 1
-        if _unsafe(C, mid, tau, alpha):
-            lo = mid
-        else:
-            hi = mid
+        lo, hi = (mid, hi) if _unsafe(C, mid, tau, alpha) else (lo, mid)
     return lo, evals
 
 
 def recommended_m(C: np.ndarray, tau: float, alpha: float) -> tuple[int | None, int, int]:
-    """``(m*, last unsafe m, evaluations)``; ``m* = None`` if the full data's DI is ``>= τ``."""
+    """``(m*, last unsafe m, exact evaluations)``; ``m* = None`` if the full data's DI is ``>= τ``."""
     n = int(C.sum())
     if C[1] * (C[2] + C[3]) >= tau * (C[0] + C[1]) * C[3]:  # DI_full >= τ (or +∞): sf(n) = 1
         return None, n, 0
-    last, evals = _first_unsafe_guess(C, tau, alpha)
+    top = min(chernoff_safe_from(C, tau, alpha), n + 1)  # every m >= top is safe
+    last, evals = _last_unsafe_below(C, tau, alpha, top)
     m = last + 1
-    while m <= n:
+    while m < top:
         law = CellLaw.build(C, m)
         sf, F = _sf(law, tau)
         evals += 1
@@ -105,7 +153,7 @@ def recommended_m(C: np.ndarray, tau: float, alpha: float) -> tuple[int | None, 
             continue
         cdf, j, nxt = law.b_cdf, 0, 1
         while nxt > j:
-            nxt = min(nxt, n - m)
+            nxt = min(nxt, top - 1 - m)
             if nxt <= j or sf + _up_bound(law, F, tau, nxt, cdf) + ROUNDING > alpha:
                 break
             j, nxt = nxt, 2 * nxt
