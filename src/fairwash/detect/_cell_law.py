@@ -14,7 +14,8 @@ the last two independent given ``k`` (``N_0 = C_{00} + C_{01}``, ``N_1 = C_{10} 
 :class:`CellLaw` holds, for every ``k`` of non-negligible probability, a window of the
 pmf of ``c01`` and of ``c11``. Each window is ``±z`` standard deviations around the mode
 (the whole support when that is smaller), the pmf built from the mode outwards with the
-exact ratio recurrence anchored on :func:`scipy.stats.hypergeom.pmf`. The mass left out is
+exact ratio recurrence anchored on Loader's saddle-point pmf (:mod:`._hyperpmf`, relative
+error ~1e-13 up to n = 10⁶, where SciPy's drifts to ~1e-10). The mass left out is
 bounded rigorously: the hypergeometric pmf is log-concave, so beyond a window edge ``x_e``
 past the mode the ratios are at most ``ρ = P(x_e + 1) / P(x_e) < 1`` and the tail is at most
 ``P(x_e) ρ / (1 - ρ)``. :attr:`CellLaw.tail` adds these bounds (weighted by ``P(k)``); every
@@ -30,7 +31,8 @@ from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
-from scipy.stats import hypergeom
+
+from fairwash.detect._hyperpmf import hyper_pmf
 
 __all__ = ["CellLaw", "HyperRows", "hyper_rows", "exact_floor", "as_ratio"]
 
@@ -86,7 +88,7 @@ def hyper_rows(N: int, K: int, draws: np.ndarray, z: float = Z_WINDOW) -> HyperR
     H = int(np.ceil(z * np.sqrt(var.max(initial=0.0)))) + 2
     lo, hi = np.maximum(0, draws - (N - K)), np.minimum(draws, K)
     mode = np.clip((draws + 1) * (K + 1) // (N + 2), lo, hi)
-    anchor = hypergeom.pmf(mode, N, K, draws)
+    anchor = hyper_pmf(mode, N, K, draws)
     d, steps = draws[:, None].astype(np.float64), np.arange(H + 1, dtype=np.float64)[None, :]
     Kf, Nf = float(K), float(N)  # integers below 2^53: float arithmetic is exact here
     x = mode[:, None] + steps  # ratio P(x + 1) / P(x)

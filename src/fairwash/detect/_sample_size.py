@@ -5,18 +5,23 @@ Notation: ``A = {c : DI(c) >= τ}`` (defined DIs only, +∞ included), ``sf(m) =
 
 Coupling lemma. Let the ``n`` rows be put in a uniformly random order and ``c_m`` count the
 first ``m``: ``c_m`` has the honest law of size ``m`` and ``c_{m+i} = c_m + δ`` with ``δ >= 0``,
-``|δ| = i``. Hence ``sf(m + i) <= sf(m) + P_m(A^c ∩ U_j)`` for all ``i <= j``, where ``U_j``
-holds the counts from which adding at most ``j`` rows can reach ``A``. Since
-``(c01 + δ01) / (k + δ00 + δ01) <= (c01 + j) / (k + j)`` and
-``(m - k + δ10 + δ11) / (c11 + δ11) <= (m - k + j) / c11``,
+``|δ| = i``. Hence, for all ``i <= j``,
 
 .. math::
-    A^c \cap U_j \subseteq \{k \in \{0, m\}\} \cup
-    \Big\{c \notin A : c_{11} \le \frac{(c_{01} + j)(m - k + j)}{\tau (k + j)}\Big\},
+    sf(m + i) \le sf(m) + P(c_m \notin A,\ c_{m+i} \in A).
 
-whose probability is computed from the same law as ``sf(m)`` (with a one-unit safety margin
-on every float floor, and the windows' tail bound added). One exact evaluation at a safe
-``m`` with ``sf(m) + bound_j <= α`` therefore certifies every size in ``[m, m + j]``.
+Adding rows of cells 00 and 11 never raises the DI, and (as ``c11 <= m - k + δ10``)
+``DI(c + δ) <= \frac{c_{01} + δ_{01}}{k + δ_{01}} \cdot \frac{m - k + δ_{10}}{c_{11}}``, increasing
+in ``δ01`` and ``δ10``. With ``v0, v1`` such that ``P(δ01 > v0) + P(δ10 > v1) <= η`` whatever
+``c_m`` (:func:`_increments`),
+
+.. math::
+    P(c_m \notin A, c_{m+i} \in A) \le \eta + P(k \in \{0, m\})
+    + P_m\Big(c \notin A,\ c_{11} \le \frac{(c_{01} + v_0)(m - k + v_1)}{\tau (k + v_0)}\Big),
+
+computed from the same law as ``sf(m)`` (with a one-unit safety margin on every float
+floor, and the windows' tail bound added). One exact evaluation at a safe ``m`` with
+``sf(m) + bound_j <= α`` therefore certifies every size in ``[m, m + j]``.
 
 Far sizes are certified at once by a Chernoff bound decreasing in ``m``
 (:func:`chernoff_safe_from`): the scan stops at the ``m_1`` it gives.
@@ -25,11 +30,14 @@ Far sizes are certified at once by a Chernoff bound decreasing in ``m``
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import hypergeom
 
 from fairwash.detect._cell_law import CellLaw, as_ratio
 
 __all__ = ["recommended_m"]
 
+#: Tail probability allowed to each of the two increment bounds of a jump.
+ETA = 1e-6
 #: Added to the tail bound for the rounding of sums over up to ~10⁷ probabilities.
 ROUNDING = 1e-12
 
@@ -40,12 +48,30 @@ def _sf(law: CellLaw, tau: float) -> tuple[float, np.ndarray]:
     return law.sf_floors(F), F
 
 
+def _increments(law: CellLaw, j: int) -> tuple[int, int, float]:
+    """``(v0, v1, η)``: ``P(δ01 > v0) + P(δ10 > v1) <= η`` for ``i <= j`` added rows, any ``c_m``.
+
+    Given ``c_m``, ``δ01 ~ H(n - m, C01 - c01, i)``, stochastically below ``H(n - m, C01', j)``
+    with ``C01' = min(C01, n - m)`` (the hypergeometric grows with its successes and its
+    draws); likewise ``δ10``. ``v`` is that law's ``1 - ETA`` quantile, ``η`` the two tails above.
+    """
+    rest = int(law.cells.sum()) - law.m
+    out, eta = [], 0.0
+    for K in (min(int(law.cells[1]), rest), min(int(law.cells[2]), rest)):
+        v = int(hypergeom.ppf(1.0 - ETA, rest, K, j)) if K else 0
+        out.append(v)
+        eta += float(hypergeom.sf(v, rest, K, j)) if K else 0.0
+    return out[0], out[1], eta
+
+
 def _up_bound(law: CellLaw, F: np.ndarray, tau: float, j: int, cdf: np.ndarray) -> float:
+    r"""A bound on ``P_m(c_m \notin A, c_{m+i} \in A)`` for all ``i <= j`` (module docstring)."""
+    v0, v1, eta = _increments(law, j)
     a = law.a_values
     k = law.k[:, None]
     n1 = law.m - k
     with np.errstate(over="ignore"):
-        x = (a + j) * (n1 + j) / (tau * (k + j))
+        x = (a + v0) * (n1 + v1) / (tau * (k + v0))
     bs = law.b.start[:, None]
     be = bs + cdf.shape[1] - 1
     h = np.floor(np.clip(x, -2.0, be + 2.0)).astype(np.int64) + 1
@@ -55,7 +81,7 @@ def _up_bound(law: CellLaw, F: np.ndarray, tau: float, j: int, cdf: np.ndarray) 
     lower = np.where(inside >= 0, np.take_along_axis(cdf, np.clip(inside, 0, cdf.shape[1] - 1), axis=1), 0.0)
     lower = np.where(a > 0, lower, 0.0)  # a = 0: no count is in A
     mass = np.maximum(upper - lower, 0.0)
-    return float(law.pk @ (law.a.pmf * mass).sum(axis=1)) + law.p_k_edge + law.tail
+    return float(law.pk @ (law.a.pmf * mass).sum(axis=1)) + law.p_k_edge + law.tail + eta
 
 
 def _unsafe(C: np.ndarray, m: int, tau: float, alpha: float) -> bool:
@@ -135,6 +161,22 @@ def _last_unsafe_below(C: np.ndarray, tau: float, alpha: float, top: int) -> tup
     return lo, evals
 
 
+def _longest_jump(law: CellLaw, F: np.ndarray, sf: float, tau: float, alpha: float, start: int,
+                  room: int) -> int:
+    """The longest ``j <= room`` found by doubling (from ``start``, else from 1) with a certified jump."""
+    cdf = law.b_cdf
+
+    def ok(j: int) -> bool:
+        return sf + _up_bound(law, F, tau, j, cdf) + ROUNDING <= alpha
+
+    j = 0
+    if start > 1 and ok(min(start, room)):
+        j = min(start, room)
+    while 0 < room and j < room and ok(min(max(2 * j, 1), room)):
+        j = min(max(2 * j, 1), room)
+    return j
+
+
 def recommended_m(C: np.ndarray, tau: float, alpha: float) -> tuple[int | None, int, int]:
     """``(m*, last unsafe m, exact evaluations)``; ``m* = None`` if the full data's DI is ``>= τ``."""
     n = int(C.sum())
@@ -142,7 +184,7 @@ def recommended_m(C: np.ndarray, tau: float, alpha: float) -> tuple[int | None, 
         return None, n, 0
     top = min(chernoff_safe_from(C, tau, alpha), n + 1)  # every m >= top is safe
     last, evals = _last_unsafe_below(C, tau, alpha, top)
-    m = last + 1
+    m, prev = last + 1, 1
     while m < top:
         law = CellLaw.build(C, m)
         sf, F = _sf(law, tau)
@@ -151,11 +193,7 @@ def recommended_m(C: np.ndarray, tau: float, alpha: float) -> tuple[int | None, 
         if sf > alpha:
             last, m = m, m + 1
             continue
-        cdf, j, nxt = law.b_cdf, 0, 1
-        while nxt > j:
-            nxt = min(nxt, top - 1 - m)
-            if nxt <= j or sf + _up_bound(law, F, tau, nxt, cdf) + ROUNDING > alpha:
-                break
-            j, nxt = nxt, 2 * nxt
+        j = _longest_jump(law, F, sf, tau, alpha, prev, top - 1 - m)
+        prev = max(j, 1)
         m += j + 1
     return last + 1, last, evals
