@@ -1,6 +1,7 @@
 r"""The exact (1 − α) quantile of an honest sample's DI (private; see :func:`.dilaw.di_quantile`).
 
-``q = max{t attainable : P(DI ≥ t) > α}``. A bisection on a real threshold keeps a bracket
+``q = max{t attainable : P(DI ≥ t) > α}``. A search on a real threshold (interpolation in
+probit space with probes on both sides, a bisection every third step) keeps a bracket
 ``sf(lo) > α >= sf(hi)``; once the bracket holds at most :data:`ENUMERATE_MAX` attainable
 ``(k, c01, c11)`` triples with ``lo <= DI < hi`` (counted from the exact floors), those are
 enumerated, reduced to distinct exact fractions with their probabilities, sorted exactly and
@@ -114,17 +115,30 @@ def quantile(law: CellLaw, alpha: float) -> tuple[float, Fraction | float, float
     a_max = np.where(br.valid, law.a_values, 0).max(axis=1)
     hi0 = float(np.max(a_max * (law.m - law.k) / law.k)) + 1.0
     lo, hi = _bracket(br, law, alpha, hi0)
-    (F_lo, _), (F_hi, sf_hi) = br.at(lo), br.at(hi)
-    for _ in range(_MAX_STEPS):
+    (F_lo, sf_lo), (F_hi, sf_hi) = br.at(lo), br.at(hi)
+    g_alpha = float(norm.isf(alpha))
+    for step in range(_MAX_STEPS):
         lower, cnt = br.span(F_lo, F_hi)
-        mid = math.sqrt(lo * hi)
-        if int(cnt.sum()) <= ENUMERATE_MAX or not lo < mid < hi:
+        if int(cnt.sum()) <= ENUMERATE_MAX:
             break
-        F_mid, sf_mid = br.at(mid)
-        if sf_mid > alpha:
-            lo, F_lo = mid, F_mid
-        else:
-            hi, F_hi, sf_hi = mid, F_mid, sf_mid
+        L, H = math.log(lo), math.log(hi)
+        g_lo, g_hi = float(norm.isf(sf_lo)), float(norm.isf(sf_hi))
+        if step % 3 == 2 or not (math.isfinite(g_lo) and math.isfinite(g_hi) and g_hi > g_lo):
+            x = 0.5 * (L + H)  # a bisection every third step keeps the bracket shrinking
+        else:  # the sf is near-Gaussian in log d: interpolate in probit space, then probe past it
+            x = L + min(max((g_alpha - g_lo) / (g_hi - g_lo), 0.02), 0.98) * (H - L)
+        probes = [x] if step % 3 == 2 else [x, x + 0.01 * (H - L), x - 0.01 * (H - L)]
+        for y in probes:
+            mid = math.exp(y)
+            if not lo < mid < hi:
+                continue
+            F_mid, sf_mid = br.at(mid)
+            if sf_mid > alpha:
+                lo, F_lo, sf_lo = mid, F_mid, sf_mid
+            else:
+                hi, F_hi, sf_hi = mid, F_mid, sf_mid
+        if not lo < math.sqrt(lo * hi) < hi:
+            break
     num, den, prob = _enumerate(law, lower, cnt)
     order = _exact_desc(num, den)
     S = sf_hi + np.cumsum(prob[order])
