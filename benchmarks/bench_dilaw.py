@@ -8,7 +8,7 @@
 2. ``recommended_sample_size`` at n = 10⁶ for full-data DIs 0.30 (ADULT), 0.6, 0.7.
 3. ``--authors DIR``: for the authors' seven sets at m = 10 % and 20 % of n, the DI test's
    cap (95 % quantile) and its exact level, beside the paper battery's cell cap
-   (:func:`fairwash.audit.cell_di_cap` with W_P and KL_P at the authors' published
+   (:func:`fairwash.detect.cells.cell_di_cap` with W_P and KL_P at the authors' published
    thresholds; KS ignored, so a bound from above), and the recommended m.
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/bench_dilaw.py [--authors /work/shared/authors]``.
@@ -126,7 +126,7 @@ def sample_size() -> None:
 
 
 def authors(cache_dir: str) -> None:
-    from fairwash.audit import cell_di_cap
+    from fairwash.detect.cells import cell_di_cap
     from fairwash.catalogue import sample_size as size_of
     from fairwash.data.authors import AUTHORS_DATASETS, load_authors, load_authors_thresholds
     from fairwash.detect.dilaw import cell_counts
