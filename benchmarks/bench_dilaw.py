@@ -126,9 +126,9 @@ def sample_size() -> None:
 
 
 def authors(cache_dir: str) -> None:
-    from fairwash.detect.cells import cell_di_cap
     from fairwash.catalogue import sample_size as size_of
     from fairwash.data.authors import AUTHORS_DATASETS, load_authors, load_authors_thresholds
+    from fairwash.detect.cells import cell_di_cap
     from fairwash.detect.dilaw import cell_counts
 
     thr = load_authors_thresholds(cache_dir=cache_dir, download=False)
