@@ -81,7 +81,8 @@ outputs:
 
 _TWINS_EPILOG = """\
 exit status:
-  0  the audit ran (whatever it found); 2 bad input
+  0  the audit ran (whatever it found); 2 bad input, a model that cannot be read,
+     or an endpoint that fails, times out or answers something else than decisions
 
 examples:
   fairwash twins --demo
@@ -154,7 +155,8 @@ def _endpoint_options(p: argparse.ArgumentParser) -> None:
                    help="first retry after S seconds, doubling each time (default 0.5)")
     g.add_argument("--max-rps", type=positive_float, metavar="R", help="at most R requests per second")
     g.add_argument("--cache", metavar="FILE",
-                   help="the answers kept for a rerun (default ~/.cache/fairwash/twins-http/<hash>.json)")
+                   help="the answers kept for a rerun (default: twins-http/<hash>.json in "
+                        "$FAIRWASH_CACHE or ~/.cache/fairwash)")
 
 
 def _non_negative_int(text: str) -> int:

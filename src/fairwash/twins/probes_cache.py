@@ -31,10 +31,13 @@ def row_key(values: Sequence[float]) -> str:
 
 
 def default_cache_path(header: Mapping[str, Any]) -> Path:
-    """``$XDG_CACHE_HOME/fairwash/twins-http/<hash of the header>.json`` (``~/.cache`` by default)."""
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    """``<cache>/twins-http/<hash of the header>.json`` in the cache folder of ``fairwash check``.
+
+    ``<cache>`` is ``$FAIRWASH_CACHE``, else ``~/.cache/fairwash``.
+    """
+    root = Path(os.environ.get("FAIRWASH_CACHE") or Path.home() / ".cache" / "fairwash")
     digest = hashlib.sha256(json.dumps(dict(header), sort_keys=True).encode()).hexdigest()[:16]
-    return root / "fairwash" / "twins-http" / f"{digest}.json"
+    return root / "twins-http" / f"{digest}.json"
 
 
 class AnswerCache:
