@@ -267,7 +267,7 @@ def test_the_cli_prints_the_queries_and_resumes(loan, tmp_path, capsys):
             "--n-profiles", "30", "--cache", str(tmp_path / "c.json"), "--batch-size", "25"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "queries" in out and "60 rows in 3 requests" in out
+    assert "queries  60 rows sent in 3 requests" in out and "0 of the 60 rows asked" in out
     assert main([*argv, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["model_kind"] == "http" and printed["queries"]["rows_sent"] == 0

@@ -207,8 +207,10 @@ def _twins_header(args: argparse.Namespace, audit: Any) -> str:
         return ("fairwash twins --demo: the counterfactual-twin article's demo (1 000 virtual customers, a "
                 f"tree trained on labels poisoned by income thresholds {rule['male_threshold']:,.0f} "
                 f"for men and {rule['female_threshold']:,.0f} for women)")
-    header = (f"fairwash twins: model {args.model} ({audit.probe.kind}), {len(audit.base)} base profiles "
-              f"drawn from the rows of {args.data}")
+    probe = audit.probe
+    header = (f"fairwash twins: model {args.model} ({probe.kind}), {len(audit.base)} base profiles "
+              f"drawn from the rows of {args.data}\n"
+              f"inputs: {', '.join(probe.feature_columns)}; decision: {probe.decision_rule}")
     b = audit.boundary
     if b is not None:
         others = [c for c in audit.probe.feature_columns if c not in (audit.sensitive_column, audit.feature)]
@@ -242,7 +244,8 @@ def _run(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         feature_columns=args.feature_columns, threshold=args.threshold, trust=args.trust,
         onnx_output=args.onnx_output, endpoint=endpoint, values=values, n_profiles=args.n_profiles,
         seed=args.seed, numeric_feature=args.numeric_feature, lo=args.lo, hi=args.hi)
-    files: dict[str, Any] = {"model": str(args.model), "model_kind": audit.probe.kind, "data": str(args.data)}
+    files: dict[str, Any] = {"model": str(args.model), "model_kind": audit.probe.kind,
+                             "decision_rule": audit.probe.decision_rule, "data": str(args.data)}
     if audit.probe.queries is not None:
         files["queries"] = audit.probe.queries
     return audit, files
@@ -251,9 +254,10 @@ def _run(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 def _queries_report(queries: dict[str, Any], out: TextIO) -> None:
     """What an endpoint cost: rows and requests sent, rows read from the cache."""
     q = queries
-    out.write(f"\nqueries  {q['rows_sent']} rows in {q['requests']} requests to {q['endpoint']} "
-              f"({q['retries']} retries, batches of <= {q['batch_size']}); {q['rows_cached']} rows asked "
-              f"again answered from the cache {q['cache']}\n")
+    out.write(f"\nqueries  {q['rows_sent']} rows sent in {q['requests']} requests to {q['endpoint']} "
+              f"({q['retries']} retries; at most {q['batch_size']} rows each)\n"
+              f"cache    {q['cache']}: {q['rows_cached']} of the {q['rows_asked']} rows asked were answered "
+              f"from it ({q['cache_rows_at_start']} rows held from earlier runs)\n")
 
 
 def cmd_twins(args: argparse.Namespace, out: TextIO) -> int:

@@ -114,6 +114,17 @@ class ModelProbe:
                    threshold=None if threshold is None else float(threshold), kind=kind, source=source)
 
     @property
+    def decision_rule(self) -> str:
+        """How a decision is read from the model, in words (for the report)."""
+        if self.threshold is not None:
+            return f"approved when P(approved) >= {self.threshold:g}"
+        where = getattr(self.model, "where", None)
+        t = getattr(self.model, "threshold", None)
+        if where is not None and isinstance(t, float):  # an AnswerModel: the one answer rule
+            return f"approved when the answer of the {where} is >= {t:g} (a label 0/1 is its own decision)"
+        return f"the {type(self.model).__name__}'s own predict()"
+
+    @property
     def queries(self) -> dict[str, Any] | None:
         """The queries spent on the model (an HTTP endpoint's ledger), or None for a local model."""
         ledger = getattr(self.model, "ledger", None)
