@@ -264,8 +264,8 @@ class HttpEndpoint:
                 with urllib.request.urlopen(request, timeout=opts.timeout) as response:
                     raw = response.read()
             except urllib.error.HTTPError as exc:
-                text = exc.read()[:200].decode(errors="replace")
-                problem = f"HTTP {exc.code} {exc.reason} ({text!r})"
+                text = " ".join(exc.read()[:2000].decode(errors="replace").split())
+                problem = f"HTTP {exc.code} {exc.reason}" + (f" ({text[:100]!r})" if text else "")
                 if exc.code < 500 and exc.code != 429:
                     raise EndpointError(f"{where} refused the request: {problem}") from None
             except (TimeoutError, urllib.error.URLError, http.client.HTTPException, ConnectionError) as exc:
