@@ -212,6 +212,8 @@ def test_a_callable_by_module_or_file_path(loan, tmp_path, monkeypatch):
         audit_model_file("bank_rule:broken", loan["data"], "gender_male", n_profiles=5)
     with pytest.raises(DataError, match="cannot import 'no_such_module'"):
         load_probe("no_such_module:f", feature_columns=COLUMNS)
+    with pytest.raises(DataError, match="expected module:function"):
+        load_probe("bank_rule", kind="callable", feature_columns=COLUMNS)
     with pytest.raises(DataError, match="has no function 'nope'"):
         load_probe("bank_rule:nope", feature_columns=COLUMNS)
 

@@ -283,3 +283,28 @@ def test_an_answer_path_reads_nested_answers(loan, tmp_path):
         assert list(probe.decide(frame)) == [0, 1]
     finally:
         server.close()
+
+
+def test_the_answer_path_grammar():
+    from fairwash.twins.probes_http import select_answers
+
+    doc = {"predictions": [{"label": 1, "p": [0.2, 0.8]}, {"label": 0, "p": [0.9, 0.1]}], "n": 2}
+    assert select_answers(doc, "$.predictions[*].label") == [1, 0]
+    assert select_answers(doc, "predictions[*].p[1]") == [0.8, 0.1]
+    assert select_answers([0, 1], "$[*]") == [0, 1] and select_answers([0, 1], "$") == [0, 1]
+    assert select_answers({"out": {"d": [1]}}, "out.d") == [1]
+    with pytest.raises(DataError, match="no key 'decisions' at \\$"):
+        select_answers(doc, "$.decisions[*]")
+    with pytest.raises(DataError, match="selects a int"):
+        select_answers(doc, "$.n")
+    for bad in ("$..predictions", "$.predictions[x]", "predictions label"):
+        with pytest.raises(ValueError, match="answer path"):
+            EndpointOptions(answer_path=bad)
+
+
+def test_the_kind_can_be_named(loan, tmp_path):
+    renamed = tmp_path / "model.bin"
+    renamed.write_bytes(Path(loan["models"]["skops"]).read_bytes())
+    with pytest.raises(DataError, match="--model-kind"):
+        load_probe(renamed)
+    assert load_probe(renamed, kind="skops").kind == "skops"

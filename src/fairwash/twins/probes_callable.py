@@ -40,6 +40,8 @@ def load_callable(spec: str) -> Callable[..., Any]:
     DataError
         The module cannot be found or imported, or has no callable ``function``.
     """
+    if not is_callable_spec(spec):
+        raise DataError(f"callable {spec}: expected module:function or path/to/file.py:function")
     target, _, name = str(spec).rpartition(":")
     if target.endswith(".py"):
         path = Path(target)
