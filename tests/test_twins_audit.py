@@ -56,7 +56,8 @@ def test_the_library_gives_what_the_cli_prints(saved, capsys):
     printed = _cli_json(argv, capsys)
     audit = audit_model_file(saved["model"], saved["data"], "gender_male", n_profiles=120, seed=7,
                              numeric_feature="income")
-    files = {"model": str(saved["model"]), "data": str(saved["data"])}
+    files = {"model": str(saved["model"]), "model_kind": "fairwash",
+             "decision_rule": audit.probe.decision_rule, "data": str(saved["data"])}
     expected = {**audit.result.to_dict(), **files, "plot": []}
     assert printed == json.loads(json.dumps(expected))
     # the profile draw and the bisection tolerance of fairwash twins

@@ -22,6 +22,13 @@ Modules, one job each (imports go downward, in this order)
 ========================  ==========================================================
 :mod:`.profiles`          base profiles, proxies, :func:`make_twins`, S in a data set
 :mod:`.probe`             :class:`ModelProbe`, the one interface to any model; :func:`probe_for`
+:mod:`.probes_answers`    how a decision is read from a model's answers (:class:`AnswerModel`)
+:mod:`.probes_onnx`       :func:`onnx_probe`: an ONNX file (onnxruntime)
+:mod:`.probes_skops`      :func:`skops_probe`: a skops file, after its trusted-types check
+:mod:`.probes_callable`   :func:`callable_probe`: ``module:function``, ``file.py:function``
+:mod:`.probes_cache`      the answers an endpoint already gave, on disk
+:mod:`.probes_http`       :func:`http_probe`: a black-box HTTP endpoint, batched, retried, counted
+:mod:`.load`              :func:`load_probe`: any model (a path, a URL, an object) to a probe
 :mod:`.measures`          :func:`counterfactual_audit`, :func:`flip_rate_ci`, both ways
 :mod:`.boundaries`        decision boundaries by bisection, :func:`approval_curves`
 :mod:`.demo`              the article's demo: customers, poisoned tree, :func:`run_demo`
@@ -64,8 +71,14 @@ from fairwash.twins.figures import (
     plot_profile_curves,
     plot_twin_audit,
 )
+from fairwash.twins.load import MODEL_KINDS, load_probe, model_kind
 from fairwash.twins.measures import CounterfactualResult, audit_both_ways, counterfactual_audit, flip_rate_ci
 from fairwash.twins.probe import Classifier, ModelProbe, probe_for
+from fairwash.twins.probes_answers import AnswerModel, read_answers
+from fairwash.twins.probes_callable import callable_probe
+from fairwash.twins.probes_http import EndpointError, EndpointOptions, QueryLedger, http_probe
+from fairwash.twins.probes_onnx import onnx_probe
+from fairwash.twins.probes_skops import skops_probe
 from fairwash.twins.profiles import (
     BASE_INCOME_RANGE,
     OneHotProxy,
@@ -83,6 +96,18 @@ from fairwash.twins.report import NOT_AN_INPUT, counterfactual_table, demo_paylo
 from fairwash.twins.trained import SPEC_KEYS, ModelAudit, audit_trained_model
 
 __all__ = [
+    "MODEL_KINDS",
+    "AnswerModel",
+    "EndpointError",
+    "EndpointOptions",
+    "QueryLedger",
+    "callable_probe",
+    "http_probe",
+    "load_probe",
+    "model_kind",
+    "onnx_probe",
+    "read_answers",
+    "skops_probe",
     "BASE_INCOME_RANGE",
     "CUSTOMER_INCOME_RANGE",
     "DEMO_FEATURES",

@@ -9,8 +9,9 @@ holds everything ``fairwash twins`` prints and the pipeline stage writes.
 
 Its two callers check their inputs first, once, at their boundary:
 
-* :func:`audit_model_file` (``fairwash twins --model --data``): a saved model and a
-  data file, checked column by column;
+* :func:`audit_model_file` (``fairwash twins --model --data``): a model of any kind
+  (:func:`~fairwash.twins.load.load_probe`: the pipeline's, an ONNX or skops file, a
+  callable, an HTTP endpoint) and a data file, checked column by column;
 * :func:`fairwash.twins.trained.audit_trained_model` (the ``counterfactual`` rule): the
   pipeline's model of a data set, its audited individuals and the data set's
   ``counterfactual`` config;
@@ -22,7 +23,7 @@ the same shape.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,10 @@ from fairwash.data.base import DataError
 from fairwash.inputs import check_columns, read_table
 from fairwash.twins.boundaries import approval_curves, income_boundary, profile_boundaries
 from fairwash.twins.demo import DEMO_FEATURES, GENDER_LABELS, DemoRun, run_demo
+from fairwash.twins.load import load_probe, model_kind
 from fairwash.twins.measures import CounterfactualResult, counterfactual_audit
-from fairwash.twins.probe import ModelProbe, probe_for
+from fairwash.twins.probe import ModelProbe
+from fairwash.twins.probes_http import EndpointOptions
 from fairwash.twins.profiles import BASE_INCOME_RANGE, Proxy, representative_profile
 
 __all__ = [
@@ -129,7 +132,7 @@ class TwinAudit:
 
 
 def twin_audit(
-    probe: ModelProbe,
+    probe: ModelProbe | Any,
     data: pd.DataFrame,
     sensitive_column: str,
     *,
@@ -150,8 +153,10 @@ def twin_audit(
 
     Parameters
     ----------
-    probe : ModelProbe
-        The audited model (:func:`~fairwash.twins.probe.probe_for` for a saved one).
+    probe : ModelProbe or any model
+        The audited model: a probe (:func:`~fairwash.twins.load.load_probe` of a file,
+        a callable or an endpoint), or a fitted model with ``feature_names_in_``, or
+        whatever else :func:`~fairwash.twins.load.load_probe` takes without options.
     data : DataFrame
         Rows in raw units with the model's inputs (checked by the caller).
     sensitive_column : str
@@ -179,6 +184,7 @@ def twin_audit(
     -------
     TwinAudit
     """
+    probe = load_probe(probe)
     names = list(probe.feature_columns)
     if rows is None:
         n_prof = min(n_profiles, len(data))
@@ -266,10 +272,16 @@ def check_twin_inputs(data: pd.DataFrame, names: Sequence[str], sensitive_column
 
 
 def audit_model_file(
-    model_dir: str | Path,
+    model: str | Path | Any,
     data_file: str | Path,
     sensitive_column: str,
     *,
+    kind: str | None = None,
+    feature_columns: Sequence[str] | None = None,
+    threshold: float | None = None,
+    trust: Iterable[str] = (),
+    onnx_output: str | None = None,
+    endpoint: EndpointOptions | None = None,
     values: tuple[Any, Any] = (0, 1),
     n_profiles: int = 1000,
     seed: int = 0,
@@ -277,19 +289,31 @@ def audit_model_file(
     lo: float | None = None,
     hi: float | None = None,
 ) -> TwinAudit:
-    """``fairwash twins --model DIR --data FILE``: the twin audit of a saved model on a data file.
+    """``fairwash twins --model MODEL --data FILE``: the twin audit of a model of any kind on a data file.
 
-    The model is read by :func:`~fairwash.twins.probe.probe_for`, the file by
-    :func:`fairwash.inputs.read_table`, checked by :func:`check_twin_inputs`; the audit
-    is :func:`twin_audit` of ``n_profiles`` rows drawn with ``seed``, its boundaries
-    those of the first drawn profile, in the units of the data file.
+    The file is read by :func:`fairwash.inputs.read_table`; the model by
+    :func:`~fairwash.twins.load.load_probe` (``kind``, ``feature_columns``, ``threshold``,
+    ``trust``, ``onnx_output`` and ``endpoint`` are its options; a callable and an endpoint
+    take every column of the file unless ``feature_columns`` names them); the inputs are
+    checked by :func:`check_twin_inputs`.  The audit is :func:`twin_audit` of
+    ``n_profiles`` rows drawn with ``seed``, its boundaries those of the first drawn
+    profile, in the units of the data file.  An endpoint's queries are
+    ``audit.probe.queries``.
     """
-    probe = probe_for(model_dir)
     data = read_table(data_file)
+    if feature_columns is None and (kind or _kind_of(model)) in ("callable", "http"):
+        feature_columns = [str(c) for c in data.columns]
+    probe = load_probe(model, kind, feature_columns=feature_columns, threshold=threshold, trust=trust,
+                       onnx_output=onnx_output, endpoint=endpoint)
     check_twin_inputs(data, probe.feature_columns, sensitive_column, numeric_feature, f"data {data_file}")
     return twin_audit(probe, data, sensitive_column, values=values, n_profiles=n_profiles, seed=seed,
                       numeric_feature=numeric_feature or None, lo=lo, hi=hi, boundary_profile=0,
                       unit="units of the data file")
+
+
+def _kind_of(model: Any) -> str | None:
+    """The kind of a model named by a string or path (None for an object)."""
+    return model_kind(model) if isinstance(model, str | Path) else None
 
 
 def demo_twin_audit(run: DemoRun | None = None, *, random_state: int = 0) -> TwinAudit:

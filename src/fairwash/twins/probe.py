@@ -4,8 +4,13 @@ Every measure of the audit (flips, boundaries, curves) asks a :class:`ModelProbe
 decisions and approval probabilities of frames in raw units; the probe selects the
 model's inputs in the model's order and applies its transform (the pipeline MLP's
 standardiser).  :func:`probe_for` builds the probe of a model saved by the pipeline
-(``model.safetensors`` + ``model.json``); other kinds of model (ONNX, skops, an HTTP
-endpoint) get their probe here too.
+(``model.safetensors`` + ``model.json``); the other kinds of model (an ONNX file, a skops
+file, a Python callable, an HTTP endpoint) get theirs from the ``probes_*`` modules, and
+:func:`fairwash.twins.load.load_probe` picks the kind.
+
+How a decision is read, for every kind: a model's own ``predict`` (a label 0/1) is its
+decision, unless the probe has a ``threshold``; then the decision is
+``P(ŷ = 1) >= threshold``.
 """
 
 from __future__ import annotations
@@ -48,11 +53,21 @@ class ModelProbe:
         Raw features (ndarray, shape (n, d), in ``feature_columns`` order) to
         model input, e.g. ``Standardizer.transform``; bisection and plots then
         work on raw units (income in currency units).
+    threshold : float, optional
+        If given, the decision is ``proba >= threshold`` instead of the model's
+        ``predict``.
+    kind, source : str
+        What the model is (``"fairwash"``, ``"onnx"``, ``"skops"``, ``"callable"``,
+        ``"http"``, ``"model"`` for an object) and where it came from (a path, a
+        ``module:function``, a URL), for the report.
     """
 
     model: Any
     feature_columns: tuple[str, ...]
     transform: Callable[[np.ndarray], Any] | None = None
+    threshold: float | None = None
+    kind: str = "model"
+    source: str | None = None
 
     @classmethod
     def of(
@@ -60,7 +75,21 @@ class ModelProbe:
         model: Any,
         feature_columns: Sequence[str] | None = None,
         transform: Callable[[np.ndarray], Any] | None = None,
+        *,
+        threshold: float | None = None,
+        kind: str = "model",
+        source: str | None = None,
     ) -> ModelProbe:
+        """The probe of a fitted model object (a scikit-learn estimator, an AuditedModel, a tree).
+
+        Raises
+        ------
+        TypeError
+            If ``model`` lacks ``predict`` or ``predict_proba``.
+        ValueError
+            An AuditedModel without ``transform``, a model without ``feature_names_in_``
+            and no ``feature_columns``, or a threshold outside (0, 1].
+        """
         if isinstance(model, ModelProbe):
             return model
         for method in ("predict", "predict_proba"):
@@ -79,7 +108,27 @@ class ModelProbe:
             if names is None:
                 raise ValueError("feature_columns is required for a model without feature_names_in_")
             feature_columns = [str(c) for c in names]
-        return cls(model=model, feature_columns=tuple(feature_columns), transform=transform)
+        if threshold is not None and not 0 < float(threshold) <= 1:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        return cls(model=model, feature_columns=tuple(feature_columns), transform=transform,
+                   threshold=None if threshold is None else float(threshold), kind=kind, source=source)
+
+    @property
+    def decision_rule(self) -> str:
+        """How a decision is read from the model, in words (for the report)."""
+        if self.threshold is not None:
+            return f"approved when P(approved) >= {self.threshold:g}"
+        where = getattr(self.model, "where", None)
+        t = getattr(self.model, "threshold", None)
+        if where is not None and isinstance(t, float):  # an AnswerModel: the one answer rule
+            return f"approved when the answer of the {where} is >= {t:g} (a label 0/1 is its own decision)"
+        return f"the {type(self.model).__name__}'s own predict()"
+
+    @property
+    def queries(self) -> dict[str, Any] | None:
+        """The queries spent on the model (an HTTP endpoint's ledger), or None for a local model."""
+        ledger = getattr(self.model, "ledger", None)
+        return None if ledger is None else ledger.to_dict()
 
     def _input(self, frame: pd.DataFrame) -> Any:
         missing = [c for c in self.feature_columns if c not in frame.columns]
@@ -93,7 +142,9 @@ class ModelProbe:
         return raw
 
     def decide(self, frame: pd.DataFrame) -> np.ndarray:
-        """Decisions ŷ (int8 0/1), shape (n,)."""
+        """Decisions ŷ (int8 0/1), shape (n,): ``predict``, or ``proba >= threshold``."""
+        if self.threshold is not None:
+            return (self.proba(frame) >= self.threshold).astype(np.int8)
         out = np.asarray(self.model.predict(self._input(frame))).reshape(-1)
         return out.astype(np.int8)
 
@@ -140,4 +191,5 @@ def probe_for(model_dir: str | Path) -> ModelProbe:
             f"{meta}: no standardiser; the pipeline's MLP takes standardised features, so a probe "
             "without it would feed raw values to the network"
         )
-    return ModelProbe(model=trained.model, feature_columns=names, transform=trained.standardizer.transform)
+    return ModelProbe(model=trained.model, feature_columns=names, transform=trained.standardizer.transform,
+                      kind="fairwash", source=str(model_dir))
