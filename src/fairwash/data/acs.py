@@ -315,6 +315,54 @@ def load_acs(
     """
     spec = _task(task)
     name = name or f"acs_{spec.key.lower()}"
+    states, age_thr, s_dis, thr = _check_options(spec, year, states, horizon, age_threshold, target_threshold,
+                                                 s_of_disabled)
+    df, checksums = _read_states(spec, root_dir, states, year, horizon, download, timeout)
+
+    X = df[list(spec.columns)].fillna(nan_value).astype(np.float64)
+    target = df[spec.target].to_numpy()
+    with np.errstate(invalid="ignore"):
+        Y = (target > thr) if spec.target_op == ">" else (target == thr)
+    S, s_rule = _sensitive(spec, df[spec.s_column].to_numpy(), age_thr, s_dis)
+    op = ">" if spec.target_op == ">" else "=="
+    meta = {
+        "source": f"ACS PUMS person survey via folktables ({spec.problem}), {year} {horizon}",
+        "task": spec.key,
+        "year": int(year),
+        "horizon": horizon,
+        "states": states,
+        "sensitive_attribute": spec.s_column,
+        "s_rule": s_rule,
+        "target_rule": f"Y = 1 if {spec.target} {op} {thr:g} (missing -> 0)",
+        "filter": spec.filter_rule,
+        "nan_value": float(nan_value),
+        "state_feature": "State = position in folktables.load_acs.state_list (AL = 0, ..., PR = 50)",
+        "checksums": checksums,
+        "checksum_policy": "trust on first use (checksums.lock.json next to the files)",
+    }
+    categorical = [c for c in spec.columns if c not in _NUMERIC]
+    return AuditData.from_arrays(name, X, S, Y.astype(np.int8), categorical=categorical, meta=meta)
+
+
+def _check_options(
+    spec: ACSTask,
+    year: int,
+    states: Sequence[str] | None,
+    horizon: str,
+    age_threshold: float | None,
+    target_threshold: float | None,
+    s_of_disabled: int | None,
+) -> tuple[list[str], float | None, int | None, float]:
+    """Validate :func:`load_acs`'s options against the task.
+
+    Returns
+    -------
+    states : list of str
+        Upper-case codes (all of :data:`ACS_STATES` for None).
+    age_thr, s_dis, thr
+        The age threshold, the S of disabled people and the target threshold in effect
+        (the task's defaults unless overridden).
+    """
     if horizon not in ("1-Year", "5-Year"):
         raise DataError(f"acs: horizon must be '1-Year' or '5-Year', got {horizon!r}")
     if int(year) < 2014:
@@ -336,7 +384,20 @@ def load_acs(
     age_thr = spec.age_threshold if age_threshold is None else float(age_threshold)
     s_dis = spec.s_of_disabled if s_of_disabled is None else int(s_of_disabled)
     thr = spec.target_threshold if target_threshold is None else float(target_threshold)
+    return states, age_thr, s_dis, thr
 
+
+def _read_states(
+    spec: ACSTask,
+    root_dir: str | Path,
+    states: list[str],
+    year: int,
+    horizon: str,
+    download: bool,
+    timeout: float,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The filtered rows of every state (with the ``State`` feature) and the files' checksums;
+    a missing file is downloaded when ``download``, else a :class:`DataError`."""
     frames, checksums = [], {}
     for state in states:
         path = acs_file_path(root_dir, state, year, horizon)
@@ -356,12 +417,13 @@ def load_acs(
     df = pd.concat(frames, ignore_index=True)
     if df.empty:
         raise DataError(f"acs {spec.key}: no rows left after the task's filter ({spec.filter_rule})")
+    return df, checksums
 
-    X = df[list(spec.columns)].fillna(nan_value).astype(np.float64)
-    target = df[spec.target].to_numpy()
-    with np.errstate(invalid="ignore"):
-        Y = (target > thr) if spec.target_op == ">" else (target == thr)
-    s_raw = df[spec.s_column].to_numpy()
+
+def _sensitive(
+    spec: ACSTask, s_raw: np.ndarray, age_thr: float | None, s_dis: int | None
+) -> tuple[np.ndarray, str]:
+    """S (int8) from the task's sensitive column, and the rule in words."""
     if spec.s_column == "SEX":
         _binary_codes(s_raw, "SEX", (1, 2), spec.key)
         S = (s_raw == 1).astype(np.int8)
@@ -375,21 +437,4 @@ def load_acs(
         _binary_codes(s_raw, "DIS", (1, 2), spec.key)
         S = np.where(s_raw == 1, s_dis, 1 - s_dis).astype(np.int8)
         s_rule = f"S = {s_dis} if DIS == 1 (with a disability), {1 - s_dis} if DIS == 2"
-    op = ">" if spec.target_op == ">" else "=="
-    meta = {
-        "source": f"ACS PUMS person survey via folktables ({spec.problem}), {year} {horizon}",
-        "task": spec.key,
-        "year": int(year),
-        "horizon": horizon,
-        "states": states,
-        "sensitive_attribute": spec.s_column,
-        "s_rule": s_rule,
-        "target_rule": f"Y = 1 if {spec.target} {op} {thr:g} (missing -> 0)",
-        "filter": spec.filter_rule,
-        "nan_value": float(nan_value),
-        "state_feature": "State = position in folktables.load_acs.state_list (AL = 0, ..., PR = 50)",
-        "checksums": checksums,
-        "checksum_policy": "trust on first use (checksums.lock.json next to the files)",
-    }
-    categorical = [c for c in spec.columns if c not in _NUMERIC]
-    return AuditData.from_arrays(name, X, S, Y.astype(np.int8), categorical=categorical, meta=meta)
+    return S, s_rule

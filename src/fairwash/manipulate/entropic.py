@@ -167,14 +167,7 @@ def entropic(
         Missing ``Y_hat``, undefined DI, or an unreachable target (a rate that must move
         has no individual to reweight, e.g. no positive decision in S=0).
     """
-    if variant not in _NAMES:
-        raise ValueError(f"entropic: variant must be 'balanced' or 'proportional', not {variant!r}")
-    if solver not in ("closed", "newton"):
-        raise ValueError(f"entropic: solver must be 'closed' or 'newton', not {solver!r}")
-    method = _NAMES[variant]
-    t = float(target)
-    if not np.isfinite(t) or t <= 0:
-        raise ValueError(f"{method}: target must be a positive finite DI, got {target!r}")
+    method, t = _check_entropic_args(target, variant, solver)
     yh = np.asarray(data.require_y_hat(), dtype=np.int64)
     s = data.S.astype(np.int64)
     n = data.n
@@ -187,44 +180,10 @@ def entropic(
     info: dict[str, Any] = {"variant": variant, "di0": di0, "rates0": p.tolist(), "solver": solver}
     X = data.X.to_numpy(dtype=np.float64)
     if di0 >= t - 1e-12:
-        w = np.full(n, 1.0 / n)
-        return Manipulation(
-            method,
-            t,
-            X,
-            data.S,
-            yh,
-            w,
-            np.arange(n),
-            None,
-            {
-                **info,
-                "already_fair": True,
-                "reached": True,
-                "kl": 0.0,
-                "xi": [0.0, 0.0],
-                "target_rates": p.tolist(),
-            },
-        )
+        return _already_fair(method, t, X, data.S, yh, p, info)
     q = np.array(target_rates(p[0], p[1], n_s[0], n_s[1], t, variant))
-    for g in (0, 1):
-        if q[g] != p[g] and (a_s[g] == 0 or a_s[g] == n_s[g]):
-            kind = "positive" if a_s[g] == 0 else "negative"
-            raise ValueError(
-                f"{method}: target DI {t} needs the positive rate of S={g} to move from {p[g]:.4f} to "
-                f"{q[g]:.4f}, but S={g} has no {kind} decision to reweight"
-            )
-    pi = n_s / n
-    if solver == "closed":
-        pos_w = np.divide(pi * q, a_s, out=np.zeros(2), where=a_s > 0)
-        neg_w = np.divide(pi * (1 - q), n_s - a_s, out=np.zeros(2), where=n_s > a_s)
-        w = np.where(yh == 1, pos_w[s], neg_w[s])
-        xi = [_dual_logit(q[g]) - _dual_logit(p[g]) for g in (0, 1)]
-        log: dict[str, Any] = {}
-    else:
-        phi = np.column_stack([s == 0, yh * (s == 0), yh * (s == 1)]).astype(np.float64)
-        w, xi_full, log = kl_projection(phi, np.array([pi[0], pi[0] * q[0], pi[1] * q[1]]))
-        xi = [float(xi_full[1]), float(xi_full[2])]
+    _check_reweightable(method, t, p, q, n_s, a_s)
+    w, xi, log = _tilt(solver, s, yh, n_s / n, p, q, n_s, a_s)
     w = w / w.sum()
     info.update(
         already_fair=False,
@@ -236,3 +195,83 @@ def entropic(
     )
     info["reached"] = bool(info["di"] >= t - 1e-9)
     return Manipulation(method, t, X, data.S, yh, w, np.arange(n), None, info)
+
+
+def _check_entropic_args(target: float, variant: str, solver: str) -> tuple[str, float]:
+    """Validate :func:`entropic`'s options; returns the method name and the target as float."""
+    if variant not in _NAMES:
+        raise ValueError(f"entropic: variant must be 'balanced' or 'proportional', not {variant!r}")
+    if solver not in ("closed", "newton"):
+        raise ValueError(f"entropic: solver must be 'closed' or 'newton', not {solver!r}")
+    method = _NAMES[variant]
+    t = float(target)
+    if not np.isfinite(t) or t <= 0:
+        raise ValueError(f"{method}: target must be a positive finite DI, got {target!r}")
+    return method, t
+
+
+def _already_fair(
+    method: str, t: float, X: np.ndarray, S: np.ndarray, yh: np.ndarray, p: np.ndarray, info: dict[str, Any]
+) -> Manipulation:
+    """``Q = P_n`` (uniform weights) when the DI already meets the target."""
+    n = len(yh)
+    w = np.full(n, 1.0 / n)
+    return Manipulation(
+        method,
+        t,
+        X,
+        S,
+        yh,
+        w,
+        np.arange(n),
+        None,
+        {
+            **info,
+            "already_fair": True,
+            "reached": True,
+            "kl": 0.0,
+            "xi": [0.0, 0.0],
+            "target_rates": p.tolist(),
+        },
+    )
+
+
+def _check_reweightable(
+    method: str, t: float, p: np.ndarray, q: np.ndarray, n_s: np.ndarray, a_s: np.ndarray
+) -> None:
+    """Raise when a group rate must move but the group has no decision of the kind to reweight."""
+    for g in (0, 1):
+        if q[g] != p[g] and (a_s[g] == 0 or a_s[g] == n_s[g]):
+            kind = "positive" if a_s[g] == 0 else "negative"
+            raise ValueError(
+                f"{method}: target DI {t} needs the positive rate of S={g} to move from {p[g]:.4f} to "
+                f"{q[g]:.4f}, but S={g} has no {kind} decision to reweight"
+            )
+
+
+def _tilt(
+    solver: str,
+    s: np.ndarray,
+    yh: np.ndarray,
+    pi: np.ndarray,
+    p: np.ndarray,
+    q: np.ndarray,
+    n_s: np.ndarray,
+    a_s: np.ndarray,
+) -> tuple[np.ndarray, list[float], dict[str, Any]]:
+    """The tilted weights (not yet normalised), ``[ξ_0, ξ_1]`` and the solver's log.
+
+    ``solver == "closed"``: the closed form of :func:`entropic`; ``"newton"``:
+    :func:`kl_projection` with ``Φ = (1{s=0}, ŷ 1{s=0}, ŷ 1{s=1})``.
+    """
+    if solver == "closed":
+        pos_w = np.divide(pi * q, a_s, out=np.zeros(2), where=a_s > 0)
+        neg_w = np.divide(pi * (1 - q), n_s - a_s, out=np.zeros(2), where=n_s > a_s)
+        w = np.where(yh == 1, pos_w[s], neg_w[s])
+        xi = [_dual_logit(q[g]) - _dual_logit(p[g]) for g in (0, 1)]
+        log: dict[str, Any] = {}
+    else:
+        phi = np.column_stack([s == 0, yh * (s == 0), yh * (s == 1)]).astype(np.float64)
+        w, xi_full, log = kl_projection(phi, np.array([pi[0], pi[0] * q[0], pi[1] * q[1]]))
+        xi = [float(xi_full[1]), float(xi_full[2])]
+    return w, xi, log

@@ -237,20 +237,8 @@ def grad(
         the model's own decision; the model's are used).
     """
     y_data = data.require_y_hat()
-    for name, value in (("lr", lr), ("C0", C0), ("growth", growth)):
-        if not (isinstance(value, int | float) and value > 0 and math.isfinite(value)):
-            raise ValueError(f"grad: {name} must be a positive finite number, got {value!r}")
-    if growth <= 1:
-        raise ValueError(f"grad: growth must exceed 1, got {growth}")
-    if min_progress < 0:
-        raise ValueError(f"grad: min_progress must be >= 0, got {min_progress}")
-    if int(max_outer) < 1 or int(inner_steps) < 1:
-        raise ValueError(f"grad: max_outer and inner_steps must be >= 1, got {max_outer}, {inner_steps}")
-    if variant not in ("balanced", "proportional"):
-        raise ValueError(f"grad: variant must be 'balanced' or 'proportional', got {variant!r}")
-    net = getattr(model, "net", None)
-    if not isinstance(net, torch.nn.Module) or not hasattr(model, "threshold"):
-        raise TypeError("grad: model must have a torch module `net` and a probability `threshold`")
+    net = _check_grad_args(model, variant, lr=lr, C0=C0, growth=growth, min_progress=min_progress,
+                           max_outer=max_outer, inner_steps=inner_steps)
     method = "Grad_" + variant[0] + ("_1D" if snap else "")
 
     X = data.X.to_numpy(np.float64)
@@ -276,17 +264,7 @@ def grad(
         net.train(was_training)
 
     di_after = disparate_impact(y_new, S)
-    bad = moved_rows[y_new[moved_rows] == y0[moved_rows]]
-    if bad.size:
-        raise RuntimeError(f"{method}: {bad.size} moved rows (e.g. {bad[:5].tolist()}) did not flip "
-                           "when recomputed by the model")
-    reached = bool(di_after >= target - 1e-12)
-    if strict and not reached:
-        raise RuntimeError(
-            f"{method}: DI {di_after:.4f} < target {target} after {state['outer_iterations']} outer "
-            f"iterations (C = {state['C']}); flipped {state['moved']} of {list(need)} needed. "
-            "Raise max_outer or C0, or pass strict=False."
-        )
+    reached = _check_outcome(method, target, strict, moved_rows, y0, y_new, di_after, need, state)
     disp = np.linalg.norm(X_new[moved_rows] - X[moved_rows], axis=1)
     info = {
         "variant": variant,
@@ -309,6 +287,162 @@ def grad(
     )
 
 
+def _check_grad_args(
+    model: Any,
+    variant: str,
+    *,
+    lr: float,
+    C0: float,
+    growth: float,
+    min_progress: float,
+    max_outer: int,
+    inner_steps: int,
+) -> torch.nn.Module:
+    """Validate :func:`grad`'s settings and model; returns ``model.net``."""
+    for name, value in (("lr", lr), ("C0", C0), ("growth", growth)):
+        if not (isinstance(value, int | float) and value > 0 and math.isfinite(value)):
+            raise ValueError(f"grad: {name} must be a positive finite number, got {value!r}")
+    if growth <= 1:
+        raise ValueError(f"grad: growth must exceed 1, got {growth}")
+    if min_progress < 0:
+        raise ValueError(f"grad: min_progress must be >= 0, got {min_progress}")
+    if int(max_outer) < 1 or int(inner_steps) < 1:
+        raise ValueError(f"grad: max_outer and inner_steps must be >= 1, got {max_outer}, {inner_steps}")
+    if variant not in ("balanced", "proportional"):
+        raise ValueError(f"grad: variant must be 'balanced' or 'proportional', got {variant!r}")
+    net = getattr(model, "net", None)
+    if not isinstance(net, torch.nn.Module) or not hasattr(model, "threshold"):
+        raise TypeError("grad: model must have a torch module `net` and a probability `threshold`")
+    return net
+
+
+def _check_outcome(
+    method: str,
+    target: float,
+    strict: bool,
+    moved_rows: np.ndarray,
+    y0: np.ndarray,
+    y_new: np.ndarray,
+    di_after: float,
+    need: tuple[int, int],
+    state: dict[str, Any],
+) -> bool:
+    """Whether the target is reached; raises if a moved row did not flip, or (``strict``)
+    if the target is missed."""
+    bad = moved_rows[y_new[moved_rows] == y0[moved_rows]]
+    if bad.size:
+        raise RuntimeError(f"{method}: {bad.size} moved rows (e.g. {bad[:5].tolist()}) did not flip "
+                           "when recomputed by the model")
+    reached = bool(di_after >= target - 1e-12)
+    if strict and not reached:
+        raise RuntimeError(
+            f"{method}: DI {di_after:.4f} < target {target} after {state['outer_iterations']} outer "
+            f"iterations (C = {state['C']}); flipped {state['moved']} of {list(need)} needed. "
+            "Raise max_outer or C0, or pass strict=False."
+        )
+    return reached
+
+
+class _Descent:
+    """The state of the vectorised descent: candidates, their groups, positions and flips.
+
+    ``z`` / ``zi`` (snapped indices) / ``flipped`` / ``C`` are modified in place.
+    """
+
+    def __init__(self, X: np.ndarray, S: np.ndarray, y0: np.ndarray, need: tuple[int, int],
+                 dtype: torch.dtype, C0: float, snap: bool) -> None:
+        groups = [np.flatnonzero((S == 0) & (y0 == 0)), np.flatnonzero((S == 1) & (y0 == 1))]
+        self.rows = np.concatenate(groups)
+        self.grp = torch.from_numpy(np.repeat([0, 1], [len(g) for g in groups]))
+        self.dtype = dtype
+        self.dirs = torch.where(self.grp == 0, 1.0, -1.0).to(dtype)
+        self.need_t = torch.tensor(need, dtype=torch.int64)
+        self.done = self.need_t == 0
+        self.C = torch.full((2,), float(C0), dtype=torch.float64)
+
+        self.z0 = torch.from_numpy(X[self.rows]).to(dtype)
+        self.z = self.z0.clone()
+        self.grid = _Grid(X, dtype) if snap else None
+        self.zi = self.grid.snap(self.z0) if self.grid is not None else None  # indices of the snapped values
+        self.flipped = torch.zeros(len(self.rows), dtype=torch.bool)
+        self.steps = 0
+        self.outer = 0
+
+    def counts(self) -> torch.Tensor:
+        """Flipped candidates per group."""
+        return torch.bincount(self.grp[self.flipped], minlength=2)
+
+    def inner_iteration(self, net: torch.nn.Module, lt: float, lr: float, inner_steps: int) -> None:
+        """Up to ``inner_steps`` batched gradient steps of the unflipped candidates."""
+        grp, z0, grid = self.grp, self.z0, self.grid
+        for _ in range(inner_steps):
+            active = torch.nonzero(~self.flipped & ~self.done[grp]).squeeze(1)
+            if active.numel() == 0:
+                break
+            za = self.z[active].requires_grad_(True)
+            margin = self.dirs[active] * (_logits(net, za) - lt)
+            (g,) = torch.autograd.grad(margin.sum(), za)
+            new = margin.detach() > FLIP_MARGIN
+            self.flipped[active[new]] = True
+            self.steps += 1
+            c = self.counts()
+            self.done = self.done | (c >= self.need_t)
+            if bool(self.done.all()):
+                break
+            keep = ~new & ~self.done[grp[active]]
+            act, za, g = active[keep], za.detach()[keep], g[keep]
+            step = za - lr * (2.0 * (za - z0[act]) - self.C[grp[act]].to(self.dtype)[:, None] * g)
+            if grid is not None:
+                idx = grid.snap(step)
+                self.zi[act] = idx
+                step = grid.values_at(idx)
+            self.z[act] = step
+
+    def raise_stalled(self, start: torch.Tensor, c: torch.Tensor, growth: float, min_progress: float) -> None:
+        """Each unfinished group whose progress since ``start`` is below ``min_progress``:
+        multiply its ``C`` by ``growth`` and restart its candidates from ``z0``."""
+        grp, z0 = self.grp, self.z0
+        for s_ in (0, 1):
+            if bool(self.done[s_]):
+                continue
+            gain = float(c[s_] - start[s_]) / float(self.need_t[s_])
+            if gain < min_progress:
+                self.C[s_] *= growth
+                members = grp == s_
+                self.z[members] = z0[members]
+                if self.zi is not None:
+                    self.zi[members] = self.grid.snap(z0[members])
+                self.flipped[members] = False
+
+    def result(self, X: np.ndarray, need: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        """Keep, per group, the needed number of flipped points with the smallest displacement;
+        returns (rows moved, their new features (float64), diagnostics)."""
+        z, z0, grid = self.z, self.z0, self.grid
+        disp = torch.linalg.vector_norm((z - z0).double(), dim=1)
+        keep_pos = []
+        moved = []
+        surplus = []  # per group: (flips discarded, largest kept displacement, smallest discarded one)
+        for s_ in (0, 1):
+            pos = torch.nonzero(self.flipped & (self.grp == s_)).squeeze(1).numpy()
+            d_pos = disp[pos].numpy()
+            order = np.argsort(d_pos, kind="stable")
+            chosen = pos[order[: need[s_]]]
+            keep_pos.append(chosen)
+            moved.append(int(len(chosen)))
+            kept_d, drop_d = d_pos[order[: need[s_]]], d_pos[order[need[s_]:]]
+            surplus.append([int(drop_d.size), float(kept_d.max()) if kept_d.size else 0.0,
+                            float(drop_d.min()) if drop_d.size else None])
+        kp = np.sort(np.concatenate(keep_pos)).astype(np.int64)
+        out_rows = self.rows[kp]
+        Z = grid.values64_at(self.zi[kp].numpy()) if grid is not None else z[kp].double().numpy()
+        # coordinates left on their own value keep their exact original float64
+        Z = np.where(z[kp].numpy() == z0[kp].numpy(), X[out_rows], Z)
+        C = self.C
+        state = {"moved": moved, "surplus": surplus, "C": [float(C[0]), float(C[1])],
+                 "outer_iterations": self.outer, "steps": self.steps}
+        return out_rows, Z, state
+
+
 def _descend(
     net: torch.nn.Module,
     X: np.ndarray,
@@ -329,97 +463,24 @@ def _descend(
     method: str,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """The vectorised descent; returns (rows moved, their new features (float64), diagnostics)."""
-    groups = [np.flatnonzero((S == 0) & (y0 == 0)), np.flatnonzero((S == 1) & (y0 == 1))]
-    rows = np.concatenate(groups)
-    grp = torch.from_numpy(np.repeat([0, 1], [len(g) for g in groups]))
-    dirs = torch.where(grp == 0, 1.0, -1.0).to(dtype)
-    need_t = torch.tensor(need, dtype=torch.int64)
-    done = need_t == 0
-    C = torch.full((2,), float(C0), dtype=torch.float64)
-
-    z0 = torch.from_numpy(X[rows]).to(dtype)
-    z = z0.clone()
-    grid = _Grid(X, dtype) if snap else None
-    zi = grid.snap(z0) if grid is not None else None  # indices of the snapped values
-    flipped = torch.zeros(len(rows), dtype=torch.bool)
-    steps = 0
-    outer = 0
-
+    state = _Descent(X, S, y0, need, dtype, C0, snap)
     bar = None
     if progress:
         from tqdm.auto import tqdm  # only when a bar is shown
 
         bar = tqdm(total=max_outer, desc=method, leave=False)
-
-    def counts() -> torch.Tensor:
-        return torch.bincount(grp[flipped], minlength=2)
-
     try:
-        while not bool(done.all()) and outer < max_outer:
-            start = counts()
-            for _ in range(inner_steps):
-                active = torch.nonzero(~flipped & ~done[grp]).squeeze(1)
-                if active.numel() == 0:
-                    break
-                za = z[active].requires_grad_(True)
-                margin = dirs[active] * (_logits(net, za) - lt)
-                (g,) = torch.autograd.grad(margin.sum(), za)
-                new = margin.detach() > FLIP_MARGIN
-                flipped[active[new]] = True
-                steps += 1
-                c = counts()
-                done = done | (c >= need_t)
-                if bool(done.all()):
-                    break
-                keep = ~new & ~done[grp[active]]
-                act, za, g = active[keep], za.detach()[keep], g[keep]
-                step = za - lr * (2.0 * (za - z0[act]) - C[grp[act]].to(dtype)[:, None] * g)
-                if grid is not None:
-                    idx = grid.snap(step)
-                    zi[act] = idx
-                    step = grid.values_at(idx)
-                z[act] = step
-            outer += 1
-            c = counts()
-            for s_ in (0, 1):
-                if bool(done[s_]):
-                    continue
-                gain = float(c[s_] - start[s_]) / float(need_t[s_])
-                if gain < min_progress:
-                    C[s_] *= growth
-                    members = grp == s_
-                    z[members] = z0[members]
-                    if zi is not None:
-                        zi[members] = grid.snap(z0[members])
-                    flipped[members] = False
+        while not bool(state.done.all()) and state.outer < max_outer:
+            start = state.counts()
+            state.inner_iteration(net, lt, lr, inner_steps)
+            state.outer += 1
+            c = state.counts()
+            state.raise_stalled(start, c, growth, min_progress)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(C0=f"{float(C[0]):.3g}", C1=f"{float(C[1]):.3g}",
+                bar.set_postfix(C0=f"{float(state.C[0]):.3g}", C1=f"{float(state.C[1]):.3g}",
                                 flips=f"{c.tolist()}/{list(need)}")
     finally:
         if bar is not None:
             bar.close()
-
-    # keep, per group, the needed number of flipped points with the smallest displacement
-    disp = torch.linalg.vector_norm((z - z0).double(), dim=1)
-    keep_pos = []
-    moved = []
-    surplus = []  # per group: (flips discarded, largest kept displacement, smallest discarded one)
-    for s_ in (0, 1):
-        pos = torch.nonzero(flipped & (grp == s_)).squeeze(1).numpy()
-        d_pos = disp[pos].numpy()
-        order = np.argsort(d_pos, kind="stable")
-        chosen = pos[order[: need[s_]]]
-        keep_pos.append(chosen)
-        moved.append(int(len(chosen)))
-        kept_d, drop_d = d_pos[order[: need[s_]]], d_pos[order[need[s_]:]]
-        surplus.append([int(drop_d.size), float(kept_d.max()) if kept_d.size else 0.0,
-                        float(drop_d.min()) if drop_d.size else None])
-    kp = np.sort(np.concatenate(keep_pos)).astype(np.int64)
-    out_rows = rows[kp]
-    Z = grid.values64_at(zi[kp].numpy()) if grid is not None else z[kp].double().numpy()
-    # coordinates left on their own value keep their exact original float64
-    Z = np.where(z[kp].numpy() == z0[kp].numpy(), X[out_rows], Z)
-    state = {"moved": moved, "surplus": surplus, "C": [float(C[0]), float(C[1])],
-             "outer_iterations": outer, "steps": steps}
-    return out_rows, Z, state
+    return state.result(X, need)

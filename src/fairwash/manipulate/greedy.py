@@ -180,65 +180,107 @@ def run_greedy(
         raise ValueError(f"{method}: speed must be a positive integer, got {speed!r}")
     if len(moves) != len(queues):
         raise ValueError(f"{method}: {len(moves)} move types but {len(queues)} queues")
-    n = len(cells)
     counts = np.bincount(cells, minlength=n_cells).astype(np.int64)
     cur = metric.value(counts)
     if not np.isfinite(cur):
         raise ValueError(f"{method}: the {metric.name} of the audited set is undefined (counts {counts})")
-    sign = metric.sign
-    used = np.zeros(n, dtype=bool)
-    ptr = [0] * len(moves)
+    heads = _Heads(queues, len(cells))
     rows: list[tuple[int, int, int, float, float]] = []  # (source, dest, move index, cost, value)
-
-    def head(m: int) -> int:
-        """Position of the cheapest unused candidate of move type m (len if none)."""
-        src, p = queues[m].source, ptr[m]
-        while p < len(src) and used[src[p]]:
-            p += 1
-        ptr[m] = p
-        return p
-
     while not metric.meets(cur, target):
-        best, best_score = -1, 0.0
-        for m, mv in enumerate(moves):
-            p = head(m)
-            if p >= len(queues[m].source):
-                continue
-            counts[mv.source] -= 1
-            counts[mv.dest] += 1
-            v = metric.value(counts)
-            counts[mv.source] += 1
-            counts[mv.dest] -= 1
-            if not np.isfinite(v):
-                continue
-            score = sign * (v - cur) / queues[m].cost[p]
-            if score > best_score:
-                best, best_score = m, score
+        best = _best_move(counts, cur, moves, queues, metric, heads)
         if best < 0:
-            empty = [mv.name for m, mv in enumerate(moves) if head(m) >= len(queues[m].source)]
+            empty = [mv.name for m, mv in enumerate(moves) if heads.head(m) >= len(queues[m].source)]
             raise ValueError(
                 f"{method}: target {metric.name} {target} is unreachable: stuck at {cur:.6g} after "
                 f"{len(rows)} moves, no admissible move improves it (move types without a candidate "
                 f"source or destination: {empty or 'none'}; cell counts {counts.tolist()})"
             )
-        mv, q = moves[best], queues[best]
-        for _ in range(int(speed)):
-            p = head(best)
-            if p >= len(q.source):
-                break
-            counts[mv.source] -= 1
-            counts[mv.dest] += 1
-            v = metric.value(counts)
-            if not np.isfinite(v) or sign * (v - cur) <= 0:
-                counts[mv.source] += 1
-                counts[mv.dest] -= 1
-                break
-            used[q.source[p]] = True
-            cur = v
-            rows.append((int(q.source[p]), int(q.dest[p]), best, float(q.cost[p]), float(v)))
-            if metric.meets(cur, target):
-                break
+        cur = _apply_block(counts, cur, best, moves[best], queues[best], metric, target, int(speed), heads,
+                           rows)
     return _trajectory_frame(rows, moves)
+
+
+class _Heads:
+    """Pointers to the cheapest unused candidate of each move type (retired sources skipped)."""
+
+    def __init__(self, queues: Sequence[MoveQueue], n: int) -> None:
+        self.queues = queues
+        self.used = np.zeros(n, dtype=bool)
+        self.ptr = [0] * len(queues)
+
+    def head(self, m: int) -> int:
+        """Position of the cheapest unused candidate of move type m (len if none)."""
+        src, p = self.queues[m].source, self.ptr[m]
+        while p < len(src) and self.used[src[p]]:
+            p += 1
+        self.ptr[m] = p
+        return p
+
+
+def _best_move(
+    counts: np.ndarray,
+    cur: float,
+    moves: Sequence[MoveType],
+    queues: Sequence[MoveQueue],
+    metric: GreedyMetric,
+    heads: _Heads,
+) -> int:
+    """Index of the move type with the best positive score (eq. 11) at ``counts``; -1 if none.
+
+    ``counts`` is restored after each trial move.
+    """
+    sign = metric.sign
+    best, best_score = -1, 0.0
+    for m, mv in enumerate(moves):
+        p = heads.head(m)
+        if p >= len(queues[m].source):
+            continue
+        counts[mv.source] -= 1
+        counts[mv.dest] += 1
+        v = metric.value(counts)
+        counts[mv.source] += 1
+        counts[mv.dest] -= 1
+        if not np.isfinite(v):
+            continue
+        score = sign * (v - cur) / queues[m].cost[p]
+        if score > best_score:
+            best, best_score = m, score
+    return best
+
+
+def _apply_block(
+    counts: np.ndarray,
+    cur: float,
+    best: int,
+    mv: MoveType,
+    q: MoveQueue,
+    metric: GreedyMetric,
+    target: float,
+    speed: int,
+    heads: _Heads,
+    rows: list[tuple[int, int, int, float, float]],
+) -> float:
+    """Apply move type ``best`` to its next ``speed`` unused sources, stopping early when a move
+    no longer improves the metric or the target is met; appends to ``rows`` and returns the
+    new metric value."""
+    sign = metric.sign
+    for _ in range(speed):
+        p = heads.head(best)
+        if p >= len(q.source):
+            break
+        counts[mv.source] -= 1
+        counts[mv.dest] += 1
+        v = metric.value(counts)
+        if not np.isfinite(v) or sign * (v - cur) <= 0:
+            counts[mv.source] += 1
+            counts[mv.dest] -= 1
+            break
+        heads.used[q.source[p]] = True
+        cur = v
+        rows.append((int(q.source[p]), int(q.dest[p]), best, float(q.cost[p]), float(v)))
+        if metric.meets(cur, target):
+            break
+    return cur
 
 
 def _trajectory_frame(

@@ -262,6 +262,30 @@ def fit_audited_model(
     -------
     FitResult
     """
+    y, n_test = _check_fit_args(data, n_audit, test_size)
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(
+        _torch_seed(random_state))
+    perm = rng.permutation(data.n).astype(np.int64)
+    test_index, train_index = perm[:n_test], perm[n_test:]
+
+    X = data.X.to_numpy(np.float64)
+    standardizer = Standardizer.fit(X[train_index])
+    Z = standardizer.transform(X)
+    train_seed = int(rng.integers(0, 2**63 - 1)) if isinstance(random_state, np.random.Generator) else (
+        _torch_seed(random_state))
+    model = train_mlp(Z[train_index], y[train_index], width=width, n_blocks=n_blocks, epochs=epochs,
+                      batch_size=batch_size, lr=lr, random_state=train_seed, progress=progress,
+                      recompute_bn=recompute_bn)
+    y_hat_train = model.predict(Z[train_index])
+    y_hat_test = model.predict(Z[test_index])
+    audit_pos = test_index[:n_audit]
+    metrics = _fit_metrics(model, y, data.S, train_index, test_index, y_hat_train, y_hat_test, int(n_audit))
+    audited = _audited_set(data, model, Z, y, audit_pos, y_hat_test[:n_audit], metrics, int(epochs))
+    return FitResult(model, standardizer, audited, metrics, train_index, test_index)
+
+
+def _check_fit_args(data: AuditData, n_audit: int, test_size: float) -> tuple[np.ndarray, int]:
+    """Validate :func:`fit_audited_model`'s inputs; returns the labels Y and the test split size."""
     if not isinstance(data, AuditData):
         raise TypeError(f"data must be an AuditData, got {type(data).__name__}")
     y = data.require_y("training the audited model")
@@ -278,36 +302,33 @@ def fit_audited_model(
             f"{data.name}: n_audit={n_audit} exceeds the test split ({n_test} rows = "
             f"ceil({test_size} x {n})); lower n_audit or raise test_size"
         )
-    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(
-        _torch_seed(random_state))
-    perm = rng.permutation(n).astype(np.int64)
-    test_index, train_index = perm[:n_test], perm[n_test:]
+    return y, n_test
 
-    X = data.X.to_numpy(np.float64)
-    standardizer = Standardizer.fit(X[train_index])
-    Z = standardizer.transform(X)
-    train_seed = int(rng.integers(0, 2**63 - 1)) if isinstance(random_state, np.random.Generator) else (
-        _torch_seed(random_state))
-    model = train_mlp(Z[train_index], y[train_index], width=width, n_blocks=n_blocks, epochs=epochs,
-                      batch_size=batch_size, lr=lr, random_state=train_seed, progress=progress,
-                      recompute_bn=recompute_bn)
-    y_hat_train = model.predict(Z[train_index])
-    y_hat_test = model.predict(Z[test_index])
+
+def _fit_metrics(
+    model: AuditedModel,
+    y: np.ndarray,
+    s: np.ndarray,
+    train_index: np.ndarray,
+    test_index: np.ndarray,
+    y_hat_train: np.ndarray,
+    y_hat_test: np.ndarray,
+    n_audit: int,
+) -> dict[str, Any]:
+    """Accuracies, positive rates and DI on the splits and the audited set (the first
+    ``n_audit`` test rows)."""
     audit_pos = test_index[:n_audit]
     y_hat_audit = y_hat_test[:n_audit]
     y_audit = y[audit_pos]
-    s_audit = data.S[audit_pos]
-
-    acc_test = float(np.mean(y_hat_test == y[test_index]))
-    acc_audit = float(np.mean(y_hat_audit == y_audit))
+    s_audit = s[audit_pos]
     metrics: dict[str, Any] = {
         "n_train": int(train_index.size),
         "n_test": int(test_index.size),
         "n_audit": int(n_audit),
         "threshold": model.threshold,
         "accuracy_train": float(np.mean(y_hat_train == y[train_index])),
-        "accuracy_test": acc_test,
-        "accuracy_audit": acc_audit,
+        "accuracy_test": float(np.mean(y_hat_test == y[test_index])),
+        "accuracy_audit": float(np.mean(y_hat_audit == y_audit)),
         "positive_rate_train_labels": float(y[train_index].mean()),
         "positive_rate_train_decisions": float(y_hat_train.mean()),
         "positive_rate_test_labels": float(y[test_index].mean()),
@@ -324,21 +345,34 @@ def fit_audited_model(
             p0 = p1 = math.nan
         metrics[f"positive_rate_audit_{what}_s0"] = p0
         metrics[f"positive_rate_audit_{what}_s1"] = p1
+    return metrics
 
+
+def _audited_set(
+    data: AuditData,
+    model: AuditedModel,
+    Z: np.ndarray,
+    y: np.ndarray,
+    audit_pos: np.ndarray,
+    y_hat_audit: np.ndarray,
+    metrics: dict[str, Any],
+    epochs: int,
+) -> AuditData:
+    """The audited set: standardised rows ``audit_pos`` of ``Z``, their S, Y and decisions,
+    and the model's description in ``meta["model"]``."""
     categorical = [f.name for f in data.features if f.kind == "categorical"]
     frame = pd.DataFrame(Z[audit_pos], columns=data.columns)
     meta = dict(data.meta)
     meta["model"] = {
         "threshold": model.threshold,
-        "accuracy": acc_audit,
-        "accuracy_test": acc_test,
+        "accuracy": metrics["accuracy_audit"],
+        "accuracy_test": metrics["accuracy_test"],
         "standardized": True,
-        "n_train": int(train_index.size),
+        "n_train": metrics["n_train"],
         "width": model.net.width,
         "n_blocks": model.net.n_blocks,
         "epochs": int(epochs),
     }
-    audited = AuditData.from_arrays(data.name, frame, s_audit, y_audit, y_hat_audit,
-                                    categorical=categorical, meta=meta)
-    return FitResult(model, standardizer, audited, metrics, train_index, test_index)
+    return AuditData.from_arrays(data.name, frame, data.S[audit_pos], y[audit_pos], y_hat_audit,
+                                 categorical=categorical, meta=meta)
 
