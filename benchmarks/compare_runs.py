@@ -49,6 +49,13 @@ def _same_frame(a: Path, b: Path) -> bool:
     return fa[keep].equals(fb[keep])
 
 
+def _same_table(a: Path, b: Path) -> bool:
+    """A CSV table, its timing columns dropped; its Markdown / LaTeX twins follow the CSV."""
+    fa, fb = pd.read_csv(a), pd.read_csv(b)
+    keep = [c for c in fa.columns if not _TIMING_KEY.search(str(c))]
+    return keep == [c for c in fb.columns if not _TIMING_KEY.search(str(c))] and fa[keep].equals(fb[keep])
+
+
 def compare(root_a: Path, root_b: Path) -> tuple[list[str], list[str], int]:
     """(differing files, files present in only one tree, files compared)."""
     files_a = {p.relative_to(root_a).as_posix() for p in root_a.rglob("*") if p.is_file()}
@@ -63,6 +70,13 @@ def compare(root_a: Path, root_b: Path) -> tuple[list[str], list[str], int]:
             same = _same_json(a, b)
         elif rel.endswith(".parquet"):
             same = _same_frame(a, b)
+        elif rel.endswith(".csv"):
+            same = _same_table(a, b)
+        elif rel.endswith((".md", ".tex")) and a.with_suffix(".csv").exists() \
+                and a.read_bytes() != b.read_bytes():
+            # a rendering of the CSV beside it: equal if the CSV is, timings aside
+            csv_a, csv_b = a.with_suffix(".csv"), b.with_suffix(".csv")
+            same = csv_b.exists() and _same_table(csv_a, csv_b)
         else:
             same = a.read_bytes() == b.read_bytes()
         if not same:
