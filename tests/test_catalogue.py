@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 import re
 import subprocess
 import sys
@@ -189,3 +190,17 @@ def test_every_module_imports():
     for path in sorted(SRC.rglob("*.py")):
         mod = ".".join(("fairwash", *path.relative_to(SRC).with_suffix("").parts))
         importlib.import_module(mod.removesuffix(".__init__"))
+
+
+def test_library_defaults_agree_with_the_schema():
+    """Where a library function has a default for a pipeline setting, it is the schema's value, so the
+    two homes can never disagree silently (they did: epochs 1 in the schema, 3 in train_mlp)."""
+    from fairwash.model import fit_audited_model, train_mlp  # torch: only this test needs it
+
+    schema = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
+    model_defaults = {k: v["default"] for k, v in schema["$defs"]["model"]["properties"].items()}
+    for fn in (fit_audited_model, train_mlp):
+        params = inspect.signature(fn).parameters
+        for key, value in model_defaults.items():
+            if key in params:
+                assert params[key].default == value, (fn.__name__, key, params[key].default, value)
