@@ -51,7 +51,7 @@ def run(argv, capsys):
 
 def check_args(files, sample, *extra):
     return ["check", "--full", files / "full.csv", "--sample", sample, *DATA, *FAST,
-            "--cache-dir", files / "cache", *extra]
+            "--cache-dir", files / "cache", "--protocol", "paper", *extra]
 
 
 # ----------------------------------------------------------------------------- help
@@ -118,7 +118,7 @@ def test_json_is_strict_and_consistent(files, capsys):
 
 def test_thresholds_are_cached_between_calls(tmp_path, files, capsys):
     argv = ["check", "--full", files / "full.csv", "--sample", files / "honest.csv", *DATA, *FAST,
-            "--cache-dir", tmp_path / "c", "--json"]
+            "--cache-dir", tmp_path / "c", "--protocol", "paper", "--json"]
     _, out1, _ = run(argv, capsys)
     _, out2, _ = run(argv, capsys)
     a, b = json.loads(out1), json.loads(out2)
