@@ -359,7 +359,7 @@ def test_entry_point_exit_codes(files):
 # ----------------------------------------------------------------------------- risk
 def test_risk_fraction_and_target(files, capsys):
     base = ["risk", "--full", files / "full.csv", *DATA, *FAST, "--cache-dir", files / "cache",
-            "--samples", 5, "--methods", "Matching,Entropic_b", "--json"]
+            "--samples", 5, "--methods", "Matching,Entropic_b", "--simulate", "--json"]
     code, out, _ = run([*base, "--fraction", "0.1"], capsys)
     assert code == 0
     res = json.loads(out)
