@@ -13,8 +13,12 @@ r"""Combination rules for the paper's battery: one overall verdict from several 
   of the pool (leave-one-out), the member's min-p taken over the tests, and the overall
   p-value is the rank of the observed min-p among all ``N + 1``:
   ``(1 + #{j : minp_j <= minp_obs}) / (N + 1)`` — an exact (ties: conservative) p-value
-  whatever the correlation. A test's adjusted p-value is the same rank computed with its own
-  p-value in place of the min-p (the single-step min-P adjustment of Westfall & Young).
+  whatever the correlation. Monte-Carlo p-values are coarse (steps of ``1 / (N + 1)``) and
+  min-p's tie often; ties are broken by the second smallest p-value, then the third, ...
+  (the member's sorted p-vector, compared lexicographically: still a symmetric function of
+  the member, so the rank stays exact). The test(s) attaining the observed min-p carry the
+  overall p-value; another test's adjusted p-value is the larger of it and the rank of its
+  own p-value among the members' min-p's (Westfall & Young's single-step min-P).
 
   KS calibrated by SciPy (the default) has no reference draws: its p-value is then
   Holm-combined (two hypotheses) with the calibrated tests' min-P p-value, so the overall
@@ -100,9 +104,23 @@ def pooled_min_p(observed: Mapping[str, float],
     P = np.vstack(pvals)  # tests x (N + 1)
     n1 = P.shape[1]
     mins = P.min(axis=0)
+    # order the members by their sorted p-vectors (the min first, ties broken by the next
+    # smallest, ...): a symmetric statistic, so the rank stays exact, and far fewer ties
+    keys = np.round(np.sort(P, axis=0), 12)
+    order = np.lexsort(keys[::-1])
+    rank = np.empty(n1, dtype=np.int64)
+    srt = keys[:, order]
+    same = np.r_[False, (srt[:, 1:] == srt[:, :-1]).all(axis=0)]
+    # the rank of a member counts every member whose key is <= its own (ties: conservative)
+    groups = np.cumsum(~same) - 1
+    ends = np.r_[np.flatnonzero(~same)[1:], n1]  # one past each tie group
+    rank[order] = ends[groups]
+    overall = float(rank[0] / n1)
     tol = 1e-12
-    overall = float(np.count_nonzero(mins <= mins[0] + tol) / n1)
-    adjusted = {t: float(np.count_nonzero(mins <= P[i, 0] + tol) / n1) for i, t in enumerate(tests)}
+    adjusted = {}
+    for i, t in enumerate(tests):
+        single = float(np.count_nonzero(mins <= P[i, 0] + tol) / n1)  # Westfall-Young single step
+        adjusted[t] = overall if P[i, 0] <= mins[0] + tol else max(overall, single)
     return overall, adjusted
 
 
