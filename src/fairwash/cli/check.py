@@ -127,8 +127,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
     tests = tests_from_args(args)
     check_battery_args(args)
-    if args.protocol == "optimal" and args.combine not in (None, "any"):
-        raise DataError("--combine applies to --protocol paper (the optimal protocol is one test)")
+    _check_protocol_args(args)
     (full, sample, inputs), _ = prepare_from_args(args, args.sample)
     assert sample is not None
     if args.protocol == "optimal":
@@ -143,6 +142,14 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     else:
         (render_optimal if args.protocol == "optimal" else render_check)(report, inputs, out)
     return EXIT_OK if report.passed else EXIT_REJECTED
+
+
+def _check_protocol_args(args: argparse.Namespace) -> None:
+    if args.protocol == "optimal" and args.combine not in (None, "any"):
+        raise DataError("--combine applies to --protocol paper (the optimal protocol is one test)")
+    if args.protocol == "optimal" and args.thresholds:
+        raise DataError("--thresholds applies to --protocol paper (the optimal protocol needs no "
+                        "reference draws)")
 
 
 def _provenance_text(info: dict[str, Any]) -> str:
