@@ -62,9 +62,10 @@ depend only on the full data and the sample size: they are cached (--cache-dir)
 and reused by later calls. A pipeline run's reference file for the same data and
 size can be reused with --thresholds FILE (results/audit/<set>/reference_m<m>.json).
 --combine any (the paper's, default) rejects if any test rejects: its overall
-level is NOT 5 % (11-19 % of honest samples are rejected); holm (Holm step-down
-on the p-values) and minp (the smallest p-value, calibrated on the same honest
-draws: exact level) keep the overall level and print adjusted p-values.
+level is NOT 5 % (11-24 % of honest samples are rejected, as measured); holm
+(Holm step-down on the p-values) and minp (the smallest p-value, calibrated on
+the same honest draws; KS, which has none, Holm-combined with it) keep the
+overall level at most 5 % and print adjusted p-values.
 
 """ + COMMON_INPUT_HELP + """
 outputs:
