@@ -364,6 +364,7 @@ def test_risk_fraction_and_target(files, capsys):
     assert code == 0
     res = json.loads(out)
     assert res["m"] == 60 and set(res["methods"]) == {"Matching", "Entropic_b"}
+    assert res["simulated"] is True and res["optimal"]["cap"]["m"] == 60  # today's keys, plus the cap
     for r in res["methods"].values():
         assert r["di"] is None or (min(1.0, r["di"]) >= r["di"] > r["level"] > res["di_full"])
     # the reported answer is a real undetected sample: redraw it independently and run the battery
@@ -492,3 +493,18 @@ def test_risk_answers_from_the_cap_without_drawing(files, capsys, monkeypatch):
     assert res["optimal"]["cap"]["value"] == pytest.approx(di_quantile(cells, 60).value)
     code, out, _ = run([*base, "--target", "0.8"], capsys)
     assert code == 0 and f"DEMAND AT LEAST m = {recommended_sample_size(cells, 0.8).m} " in out
+
+
+def test_optimal_check_names_the_edited_rows_of_a_replace_sample(files, tmp_path, capsys):
+    out_file = tmp_path / "replace.csv"
+    run(["attack", "--full", files / "full.csv", *DATA, "--method", "Replace", "--target", "0.9",
+         "--size", 100, "--out", out_file, "--seed", 1], capsys)
+    code, out, _ = run(optimal_args(files, out_file, "--json"), capsys)
+    res = json.loads(out)
+    assert code == 1 and res["membership"]["n_absent"] > 0
+    smp, full = read_table(out_file), pd.read_csv(files / "full.csv")
+    present = set(map(tuple, full.to_numpy().tolist()))
+    rows = smp[list(full.columns)].to_numpy().tolist()
+    absent = [i + 1 for i, row in enumerate(rows) if tuple(row) not in present]
+    assert absent == [r for r, o in zip(res["offending_rows"], res["membership"]["offending"], strict=True)
+                      if o["reason"] == "absent"]
