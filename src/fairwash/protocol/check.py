@@ -9,6 +9,7 @@ each test's statistic, threshold, p-value and verdict, the overall verdict, the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -190,4 +191,11 @@ def battery_combination(result: BatteryResult, thr: ReferenceThresholds, rule: s
     p = {r.name: r.p_value for r in result.results}
     stats = {r.name: r.statistic for r in result.results}
     draws = {t: thr.draws[t] for t in p if t in thr.draws}
-    return combine(p, rule, 1 - thr.level, statistics=stats, draws=draws)
+    alpha = round(1 - thr.level, 12)
+    comb = combine(p, rule, alpha, statistics=stats, draws=draws)
+    need = math.ceil(len(p) / alpha) - 1  # Holm's first step needs 1 / (N + 1) <= alpha / k
+    if rule == "holm" and draws and thr.n_draws < need:
+        comb = replace(comb, note=f"{comb.note}; with {thr.n_draws} draws a Monte-Carlo p-value is at least "
+                                  f"1/{thr.n_draws + 1}: a calibrated test alone can never reject "
+                                  f"(needs --draws {need} or more)")
+    return comb
