@@ -121,3 +121,21 @@ def test_levels_of_the_combination_rules_on_honest_samples(n, m):
     assert lo <= got["minp"] <= hi
     assert got["holm"] <= hi
     assert got["any"] > 0.05 * N_HONEST  # the paper's rule: above its nominal 5 %
+
+
+def test_check_sample_minp_uses_the_thresholds_own_draws():
+    from fairwash.protocol.check import check_sample
+    from fairwash.protocol.thresholds import ThresholdSettings
+
+    data = simulate(600, 3, 0.5, 0.3, 0.5, random_state=2)
+    data = data.with_decisions(data.Y)
+    idx = np.random.default_rng(0).choice(data.n, 60, replace=False)
+    sample = data.subset(idx)
+    tests = ("KS", "KL_P", "W_P", "MMD_P")
+    rep = check_sample(data, sample, tests=tests, settings=ThresholdSettings(n_draws=39), combine_rule="minp")
+    thr, res = rep.thresholds, rep.battery
+    cal = [t for t in tests if t in thr.draws]
+    p_min, _ = pooled_min_p({t: res[t].statistic for t in cal}, {t: thr.draws[t] for t in cal})
+    ks = res["KS"].p_value
+    assert rep.combination.p_value == pytest.approx(min(holm_adjust([p_min, ks])))
+    assert rep.passed == (rep.combination.p_value > 0.05)
