@@ -51,7 +51,7 @@ def run(argv, capsys):
 
 def check_args(files, sample, *extra):
     return ["check", "--full", files / "full.csv", "--sample", sample, *DATA, *FAST,
-            "--cache-dir", files / "cache", *extra]
+            "--cache-dir", files / "cache", "--protocol", "paper", *extra]
 
 
 # ----------------------------------------------------------------------------- help
@@ -118,7 +118,7 @@ def test_json_is_strict_and_consistent(files, capsys):
 
 def test_thresholds_are_cached_between_calls(tmp_path, files, capsys):
     argv = ["check", "--full", files / "full.csv", "--sample", files / "honest.csv", *DATA, *FAST,
-            "--cache-dir", tmp_path / "c", "--json"]
+            "--cache-dir", tmp_path / "c", "--protocol", "paper", "--json"]
     _, out1, _ = run(argv, capsys)
     _, out2, _ = run(argv, capsys)
     a, b = json.loads(out1), json.loads(out2)
@@ -359,11 +359,12 @@ def test_entry_point_exit_codes(files):
 # ----------------------------------------------------------------------------- risk
 def test_risk_fraction_and_target(files, capsys):
     base = ["risk", "--full", files / "full.csv", *DATA, *FAST, "--cache-dir", files / "cache",
-            "--samples", 5, "--methods", "Matching,Entropic_b", "--json"]
+            "--samples", 5, "--methods", "Matching,Entropic_b", "--simulate", "--json"]
     code, out, _ = run([*base, "--fraction", "0.1"], capsys)
     assert code == 0
     res = json.loads(out)
     assert res["m"] == 60 and set(res["methods"]) == {"Matching", "Entropic_b"}
+    assert res["simulated"] is True and res["optimal"]["cap"]["m"] == 60  # today's keys, plus the cap
     for r in res["methods"].values():
         assert r["di"] is None or (min(1.0, r["di"]) >= r["di"] > r["level"] > res["di_full"])
     # the reported answer is a real undetected sample: redraw it independently and run the battery
@@ -394,3 +395,116 @@ def test_risk_fraction_and_target(files, capsys):
     assert res["fractions"][1]["evaded_by"] == []
     code, _, err = run([*base, "--target", "0.1"], capsys)
     assert code == 2 and "not above" in err
+
+
+# ----------------------------------------------------------------------------- optimal protocol (issue 17)
+def optimal_args(files, sample, *extra):
+    return ["check", "--full", files / "full.csv", "--sample", sample, *DATA, *extra]
+
+
+def test_check_defaults_to_the_optimal_protocol_and_says_so(files, capsys, monkeypatch):
+    import fairwash.detect.thresholds as thr_mod
+
+    def no_draws(*a, **k):
+        raise AssertionError("the optimal protocol draws no reference samples")
+
+    monkeypatch.setattr(thr_mod, "reference_draws", no_draws)
+    code, out, err = run(optimal_args(files, files / "honest.csv"), capsys)
+    assert code == 0, out + err
+    first = out.splitlines()[:3]
+    assert "optimal protocol" in first[0] and first[2].startswith("protocol     optimal (the default)")
+    assert "membership   pass" in out and "DI test      pass" in out and "REPRESENTATIVE" in out
+    code, out, _ = run(["check", "--help"], capsys)
+    assert "--protocol optimal (THE DEFAULT)" in out
+
+
+def test_optimal_check_names_the_copied_rows_of_a_matching_sample(files, tmp_path, capsys):
+    out_file = tmp_path / "matching.csv"
+    run(["attack", "--full", files / "full.csv", *DATA, "--method", "Matching", "--target", "1.0",
+         "--size", 100, "--out", out_file, "--seed", 1], capsys)
+    code, out, _ = run(optimal_args(files, out_file, "--json"), capsys)
+    assert code == 1
+    res = json.loads(out)
+    assert res["protocol"] == "optimal" and not res["membership"]["passed"]
+    # the named rows are copies: each occurs in the sample more often than in the full data
+    smp, full = read_table(out_file), pd.read_csv(files / "full.csv")
+    cols = list(full.columns)
+    counts_full = full.value_counts(cols)
+    counts_smp = smp[cols].value_counts(cols)
+    for r in res["offending_rows"]:
+        key = tuple(smp.loc[r - 1, cols])
+        assert counts_smp[key] > counts_full.get(key, 0)
+    code, text, _ = run(optimal_args(files, out_file), capsys)
+    assert code == 1 and "membership   FAIL" in text
+    assert ", ".join(str(r) for r in res["offending_rows"][:20]) in text
+
+
+def test_optimal_check_rejects_an_entropic_sample_by_its_di(files, tmp_path, capsys):
+    out_file = tmp_path / "entropic.csv"
+    code, _, err = run(["attack", "--full", files / "full.csv", *DATA, "--method", "Entropic_b",
+                        "--target", "0.9", "--size", 100, "--out", out_file, "--seed", 1], capsys)
+    assert code == 0, err
+    code, out, _ = run(optimal_args(files, out_file, "--json"), capsys)
+    res = json.loads(out)
+    assert res["di"]["sample"] >= 0.8
+    assert code == 1 and res["di_test"]["reject"] and res["di_test"]["p_value"] <= 0.05
+    assert res["di"]["sample"] > res["cap"]["value"]
+
+
+def test_paper_protocol_with_any_is_todays_battery(files, capsys):
+    from fairwash.cli.check import render_check
+    from fairwash.protocol.check import check_sample
+
+    code, out, _ = run(check_args(files, files / "honest.csv", "--combine", "any"), capsys)
+    full, sample, inputs = prepare(read_table(files / "full.csv"), read_table(files / "honest.csv"),
+                                   sensitive="sex", s0="Female", outcome="approved")
+    from fairwash.protocol.thresholds import ThresholdSettings
+
+    rep = check_sample(full, sample, settings=ThresholdSettings(n_draws=20), cache_dir=files / "cache")
+    import io
+
+    buf = io.StringIO()
+    render_check(rep, inputs, buf)
+    assert code == 0 and out.split("thresholds")[0] == buf.getvalue().split("thresholds")[0]
+    assert out.split("\n\n", 2)[2] == buf.getvalue().split("\n\n", 2)[2]
+    code, out, _ = run(check_args(files, files / "honest.csv", "--combine", "minp", "--json"), capsys)
+    res = json.loads(out)
+    assert code == 0 and res["combination"]["rule"] == "minp"
+    assert set(res["combination"]["adjusted_p_values"]) == set(cli.TESTS)
+    code, _, err = run(optimal_args(files, files / "honest.csv", "--combine", "minp"), capsys)
+    assert code == 2 and "--protocol paper" in err
+
+
+def test_risk_answers_from_the_cap_without_drawing(files, capsys, monkeypatch):
+    import fairwash.detect.thresholds as thr_mod
+    from fairwash.detect.dilaw import cell_counts, di_quantile, recommended_sample_size
+
+    def no_draws(*a, **k):
+        raise AssertionError("the cap needs no reference samples")
+
+    monkeypatch.setattr(thr_mod, "reference_draws", no_draws)
+    full, _, _ = prepare(read_table(files / "full.csv"), None, sensitive="sex", s0="Female",
+                         outcome="approved")
+    cells = cell_counts(full.S, full.Y_hat)
+    base = ["risk", "--full", files / "full.csv", *DATA]
+    code, out, _ = run([*base, "--fraction", "0.1", "--json"], capsys)
+    res = json.loads(out)
+    assert code == 0 and res["m"] == 60 and res["simulated"] is False
+    assert res["optimal"]["cap"]["value"] == pytest.approx(di_quantile(cells, 60).value)
+    code, out, _ = run([*base, "--target", "0.8"], capsys)
+    assert code == 0 and f"DEMAND AT LEAST m = {recommended_sample_size(cells, 0.8).m} " in out
+
+
+def test_optimal_check_names_the_edited_rows_of_a_replace_sample(files, tmp_path, capsys):
+    out_file = tmp_path / "replace.csv"
+    run(["attack", "--full", files / "full.csv", *DATA, "--method", "Replace", "--target", "0.9",
+         "--size", 100, "--out", out_file, "--seed", 1], capsys)
+    code, out, _ = run(optimal_args(files, out_file, "--json"), capsys)
+    res = json.loads(out)
+    assert code == 1 and res["membership"]["n_absent"] > 0
+    smp, full = read_table(out_file), pd.read_csv(files / "full.csv")
+    present = set(map(tuple, full.to_numpy().tolist()))
+    rows = smp[list(full.columns)].to_numpy().tolist()
+    absent = [i + 1 for i, row in enumerate(rows) if tuple(row) not in present]
+    assert absent == [r for r, o in zip(res["offending_rows"], res["membership"]["offending"], strict=True)
+                      if o["reason"] == "absent"]

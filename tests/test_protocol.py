@@ -144,7 +144,7 @@ def test_check_reuses_the_pipeline_file(tmp_path, capsys):
     _reference(tmp_path / "audited.parquet", tmp_path / "reference_m50.json", 50, seed=0)
     _reference(tmp_path / "audited.parquet", tmp_path / "reference_m20.json", 20, seed=0)
     base = ["check", "--full", tmp_path / "full.csv", "--sample", tmp_path / "sample.csv",
-            "--sensitive", "sex", "--s0", "Female", "--outcome", "approved", "--json"]
+            "--sensitive", "sex", "--s0", "Female", "--outcome", "approved", "--protocol", "paper", "--json"]
 
     def run(*extra):
         code = main([str(a) for a in (*base, *extra)])

@@ -25,12 +25,28 @@ from fairwash.cli.options import (
     debug_option,
 )
 from fairwash.cli.render import fmt_di, fmt_num, print_json, table
+from fairwash.data.base import DataError
+from fairwash.protocol.combine import COMBINE_RULES
+
+MAX_NAMED_ROWS = 20  # offending rows named in the text (all of them in --json)
 
 _CHECK_DESCRIPTION = """\
 fairwash check: is the submitted sample representative of the full data?
 
-Runs the paper's battery of seven tests (Section 4) on the submitted rows
-(x, s, ŷ) against the full data:
+--protocol optimal (THE DEFAULT): membership, then the exact DI test.
+  1. every submitted row must be a row of the full data, and occur no more
+     often than there (an honest sample never fails this; offending rows are
+     named by their row number among the sample's rows used);
+  2. the exact one-sided DI test: p = P(an honest sample of m rows shows a DI
+     at least as high as the submitted one), exactly, from the hypergeometric
+     law of the four (s, ŷ) cells; reject if p <= 1 - level.
+  Its level is exact (printed); no reference draws: milliseconds. Among all
+  tests on the cell counts at this level, none leaves a lower cap on the DI an
+  undetected sample can show. Also printed: the DI's confidence interval from
+  the sample alone and the recommended sample size for this full data.
+
+--protocol paper: the paper's battery of seven tests (Section 4) on the
+submitted rows (x, s, ŷ) against the full data, combined by --combine:
   KS     two-sample Kolmogorov-Smirnov on ŷ within each group (SciPy p-value)
   KL_A   Kullback-Leibler divergence on exact rows (infinite for a row that is
          not in the full data)
@@ -45,6 +61,11 @@ distance for honest samples of the same size, drawn uniformly from the full data
 depend only on the full data and the sample size: they are cached (--cache-dir)
 and reused by later calls. A pipeline run's reference file for the same data and
 size can be reused with --thresholds FILE (results/audit/<set>/reference_m<m>.json).
+--combine any (the paper's, default) rejects if any test rejects: its overall
+level is NOT 5 % (11-24 % of honest samples are rejected, as measured); holm
+(Holm step-down on the p-values) and minp (the smallest p-value, calibrated on
+the same honest draws; KS, which has none, Holm-combined with it) keep the
+overall level at most 5 % and print adjusted p-values.
 
 """ + COMMON_INPUT_HELP + """
 outputs:
@@ -59,13 +80,16 @@ outputs:
 
 _CHECK_EPILOG = """\
 exit status:
-  0  representative (no test rejects)
-  1  not representative (at least one test rejects)
+  0  representative (the protocol does not reject)
+  1  not representative (membership or the DI test fails; paper: a test rejects)
   2  bad input (the message says what to fix)
 
 examples:
   fairwash check --full decisions.csv --sample submitted.csv \\
       --sensitive sex --s0 Female --outcome approved
+
+  # the paper's battery, combined at an exact overall level
+  fairwash check ... --protocol paper --combine minp
 
   # age as the sensitive attribute (S = 1 above 25), text outcome, 5-test ablation
   fairwash check --full acs.parquet --sample sub.parquet --sensitive AGEP \\
@@ -81,6 +105,13 @@ def register(sub: Any) -> None:
     p = sub.add_parser("check", help="is a submitted sample representative of the full data?",
                        description=_CHECK_DESCRIPTION, epilog=_CHECK_EPILOG, formatter_class=Formatter)
     add_data_options(p, sample=True)
+    g = p.add_argument_group("protocol")
+    g.add_argument("--protocol", choices=("optimal", "paper"), default="optimal",
+                   help="optimal (default): membership + exact DI test, instant; paper: the seven-test "
+                        "battery of Section 4")
+    g.add_argument("--combine", choices=COMBINE_RULES, default=None,
+                   help="paper only: any (the paper's, default; overall level above 5 %%), holm, or "
+                        "minp (exact overall level)")
     add_battery_options(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     debug_option(p)
@@ -92,18 +123,34 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     # POT only when a check runs: `fairwash --help` answers at once
     from fairwash.protocol.check import check_sample
 
+    # the optimal protocol's module loads SciPy: only when a check runs
+    from fairwash.protocol.optimal import check_optimal
+
     tests = tests_from_args(args)
     check_battery_args(args)
+    _check_protocol_args(args)
     (full, sample, inputs), _ = prepare_from_args(args, args.sample)
     assert sample is not None
-    report = check_sample(full, sample, tests=tests, settings=settings_from_args(args, tests),
-                          w_method=args.w_method, cache_dir=cache_dir_from_args(args),
-                          threshold_files=args.thresholds, notify=None if args.json else notify)
+    if args.protocol == "optimal":
+        report: Any = check_optimal(full, sample, alpha=round(1 - args.level, 12))
+    else:
+        report = check_sample(full, sample, tests=tests, settings=settings_from_args(args, tests),
+                              w_method=args.w_method, cache_dir=cache_dir_from_args(args),
+                              threshold_files=args.thresholds, notify=None if args.json else notify,
+                              combine_rule=args.combine or "any")
     if args.json:
         print_json(report.to_dict(inputs.to_dict()), out)
     else:
-        render_check(report, inputs, out)
+        (render_optimal if args.protocol == "optimal" else render_check)(report, inputs, out)
     return EXIT_OK if report.passed else EXIT_REJECTED
+
+
+def _check_protocol_args(args: argparse.Namespace) -> None:
+    if args.protocol == "optimal" and args.combine not in (None, "any"):
+        raise DataError("--combine applies to --protocol paper (the optimal protocol is one test)")
+    if args.protocol == "optimal" and args.thresholds:
+        raise DataError("--thresholds applies to --protocol paper (the optimal protocol needs no "
+                        "reference draws)")
 
 
 def _provenance_text(info: dict[str, Any]) -> str:
@@ -146,13 +193,20 @@ def _info_lines(report: Any, inputs: Any) -> list[tuple[str, str]]:
 
 
 def _results_table(report: Any) -> str:
-    alpha = 1 - report.level
+    alpha, comb = 1 - report.level, report.combination
     rows = []
     for r in report.battery.results:
         thr_txt = fmt_num(r.threshold) if not math.isnan(r.threshold) else f"p > {alpha:g}"
-        rows.append([r.name, fmt_num(r.statistic), thr_txt, fmt_num(r.p_value, 3),
-                     "REJECT" if r.rejected else "pass"])
-    return table(["test", "statistic", "threshold", "p-value", "verdict"], rows, "lrrrl")
+        row = [r.name, fmt_num(r.statistic), thr_txt, fmt_num(r.p_value, 3),
+               "REJECT" if r.rejected else "pass"]
+        if comb is not None:
+            adj = comb.adjusted[r.name]
+            row[-1:] = [fmt_num(adj, 3), "REJECT" if adj <= comb.alpha else "pass"]
+        rows.append(row)
+    if comb is None:
+        return table(["test", "statistic", "threshold", "p-value", "verdict"], rows, "lrrrl")
+    head = ["test", "statistic", "threshold", "p-value", f"{comb.rule} adj. p", "verdict"]
+    return table(head, rows, "lrrrrl")
 
 
 def render_check(report: Any, inputs: Any, out: TextIO) -> None:
@@ -164,9 +218,63 @@ def render_check(report: Any, inputs: Any, out: TextIO) -> None:
     for k, v in info:
         w(f"{k.ljust(width)}  {v}\n")
     w("\n" + _results_table(report) + "\n\n")
+    if report.combination is not None:
+        w(f"combination  {report.combination.note}\n")
     tau, di_sample, di_full = COMPLIANCE_THRESHOLD, report.di_sample, report.di_full
     w(f"Disparate Impact  sample {fmt_di(di_sample)}   full data {fmt_di(di_full)}   "
       f"(P(Ŷ=1|S=0) / P(Ŷ=1|S=1); compliance threshold {tau:g})\n")
     if math.isfinite(di_sample) and math.isfinite(di_full) and di_sample >= tau > di_full:
         w(f"                  the sample would pass the {tau:g} threshold; the full data would not\n")
     w("\n" + report.message + "\n")
+
+
+def _optimal_lines(res: Any, inputs: Any) -> list[tuple[str, str]]:
+    """The key/value lines of the optimal protocol: files, rules, then each piece of evidence."""
+    rep, m, n = res.report, res.m, res.n
+    mem, test, cap, ci = rep.membership, rep.di, rep.cap, rep.interval
+    rows = res.offending_rows
+    if mem.passed:
+        mem_txt = f"pass: all {m} rows are rows of the full data, none more often than there"
+    else:
+        shown = ", ".join(str(r) for r in rows[:MAX_NAMED_ROWS])
+        extra = len(rows) - MAX_NAMED_ROWS
+        more = f" and {extra} more (--json lists all)" if extra > 0 else ""
+        mem_txt = (f"FAIL: {mem.n_absent} row(s) absent from the full data, {mem.n_excess} excess copy(ies); "
+                   f"sample rows {shown}{more}")
+    verdict = "REJECT" if test.reject else "pass"
+    ss = res.sample_size
+    ss_txt = ("none needed: the full data's DI is already >= the threshold" if ss.m is None else
+              f"m >= {ss.m} ({100 * ss.m / n:.1f} % of the full data): from there on no sample "
+              f"passing the DI test shows DI >= {ss.tau:g} at level {ss.alpha:g}")
+    return [
+        ("protocol", "optimal (the default): membership, then the exact one-sided DI test; "
+                     "--protocol paper for the paper's battery"),
+        ("full data", f"{inputs.full_path}: {n} rows used of {inputs.rows_full} "
+                      f"(S=0: {inputs.groups_full['S=0']}, S=1: {inputs.groups_full['S=1']})"),
+        ("sample", f"{inputs.sample_path}: {m} rows used of {inputs.rows_sample} = {100 * m / n:.1f} % "
+                   f"of the full data (S=0: {inputs.groups_sample['S=0']}, "
+                   f"S=1: {inputs.groups_sample['S=1']})"),
+        ("sensitive", inputs.s_rule.describe()),
+        ("outcome", inputs.outcome_rule.describe()),
+        ("missing", inputs.missing_text()),
+        ("membership", mem_txt),
+        ("DI test", f"{verdict}: sample DI {fmt_di(test.statistic)}, p = P_honest(DI >= it) = "
+                    f"{fmt_num(test.p_value, 3)}; cap at m = {m}: {fmt_di(cap.value)} "
+                    f"(exact level {cap.size:.4f} <= {rep.alpha:g})"),
+        ("DI interval", f"{100 * ci.confidence:g} % CI from the sample alone "
+                        f"[{fmt_di(ci.low)}, {fmt_di(ci.high)}] (Katz log, finite-population factor "
+                        f"{ci.fpc:.3f}); full data's DI {fmt_di(res.di_full)}"),
+        ("sample size", ss_txt),
+        ("time", f"{res.seconds:.3f} s"),
+    ]
+
+
+def render_optimal(res: Any, inputs: Any, out: TextIO) -> None:
+    """The text output of ``fairwash check`` (an :class:`~fairwash.protocol.optimal.OptimalCheck`)."""
+    w = out.write
+    w("fairwash check: is the submitted sample representative of the full data? (optimal protocol)\n\n")
+    info = _optimal_lines(res, inputs)
+    width = max(len(k) for k, _ in info)
+    for k, v in info:
+        w(f"{k.ljust(width)}  {v}\n")
+    w("\n" + res.message + "\n")

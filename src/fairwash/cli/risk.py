@@ -32,6 +32,14 @@ from fairwash.data.base import DataError
 _RISK_DESCRIPTION = """\
 fairwash risk: how much room does a sample size leave for undetected fairwashing?
 
+FIRST, INSTANTLY, from the optimal protocol (fairwash check's default):
+With --fraction F: the cap, i.e. the highest DI a sample of F x the full size
+can show and still pass membership and the exact DI test; no attack, however
+clever, does better (exact, no simulation).
+With --target T: the recommended sample size, the smallest m from which on no
+sample passing the optimal protocol shows DI >= T (exact).
+
+THEN, with --simulate, the paper's battery against the paper's attacks:
 With --fraction F: the fairest DI an auditee could submit at that sample size
 (F x the full size) with the paper's attacks, while passing every test of the
 battery: for each attack and each DI level of a grid, samples are drawn from the
@@ -51,13 +59,15 @@ outputs:
 
 _RISK_EPILOG = """\
 exit status:
-  0  the study ran; 2 bad input
+  0  the answer was computed; 2 bad input
 
 examples:
   fairwash risk --full decisions.csv --sensitive sex --s0 Female \\
       --outcome approved --fraction 0.1
   fairwash risk --full decisions.csv --sensitive sex --s0 Female \\
-      --outcome approved --target 0.8 --fractions 0.05,0.1,0.2,0.4
+      --outcome approved --target 0.8
+  # and the paper's battery against the attacks (minutes)
+  fairwash risk ... --target 0.8 --fractions 0.05,0.1,0.2,0.4 --simulate
 """
 
 
@@ -71,9 +81,12 @@ def register(sub: Any) -> None:
                    help="sample size as a fraction of the full data")
     q.add_argument("--target", type=positive_float, metavar="T",
                    help="the DI an auditee wants to show (e.g. 0.8): find the sample size that stops it")
+    p.add_argument("--simulate", action="store_true",
+                   help="also run the paper's attacks against the paper's battery (minutes; the cap and "
+                        "the recommended size of the optimal protocol are printed first either way)")
     p.add_argument("--fractions", type=lambda s: [fraction_arg(x) for x in csv_list(s)],
                    default=[0.05, 0.1, 0.2, 0.4], metavar="F1,F2,...",
-                   help="sample fractions tried with --target (default 0.05,0.1,0.2,0.4)")
+                   help="sample fractions tried with --target --simulate (default 0.05,0.1,0.2,0.4)")
     p.add_argument("--methods", type=csv_list, default=list(ROW_PRESERVING_METHODS), metavar="M1,M2,...",
                    help=f"attacks tried (default {','.join(ROW_PRESERVING_METHODS)})")
     p.add_argument("--samples", type=positive_int, default=30, metavar="N",
@@ -86,30 +99,66 @@ def register(sub: Any) -> None:
 
 
 def cmd_risk(args: argparse.Namespace, out: TextIO) -> int:
-    """``fairwash risk``: :func:`~fairwash.protocol.risk.risk_at_fraction` (``--fraction``) or
-    :func:`~fairwash.protocol.risk.risk_for_target` (``--target``), rendered."""
-    # POT only when a study runs: `fairwash --help` answers at once
-    from fairwash.protocol.risk import risk_at_fraction, risk_for_target
+    """``fairwash risk``: the optimal protocol's cap or recommended size, then with ``--simulate``
+    :func:`~fairwash.protocol.risk.risk_at_fraction` or :func:`~fairwash.protocol.risk.risk_for_target`."""
+    # SciPy / POT only when an answer is computed: `fairwash --help` answers at once
+    from fairwash.protocol.risk import cap_at_fraction, size_for_target
 
     tests = tests_from_args(args)
     check_battery_args(args)
     methods = _methods_from_args(args)
     (full, _, inputs), _ = prepare_from_args(args, None)
-    store = store_from_args(args, battery_context(full.joint(), args.w_method), tests)
+    alpha = round(1 - args.level, 12)
     if args.fraction is not None:
-        res: Any = risk_at_fraction(full, args.fraction, methods=methods, store=store, n_samples=args.samples,
-                                    step=args.step, seed=args.seed)
+        cap = cap_at_fraction(full, args.fraction, alpha)
     else:
         _check_target(float(args.target), di(full.Y_hat, full.S))
-        res = risk_for_target(full, float(args.target), args.fractions, methods=methods, store=store,
-                              n_samples=args.samples, seed=args.seed)
+        cap = size_for_target(full, float(args.target), alpha)
+    res = _simulate(args, full, methods, tests) if args.simulate else None
     if args.json:
-        print_json(res.to_dict(inputs.to_dict()), out)
-    elif args.fraction is not None:
-        render_fraction(res, args, inputs, out)
-    else:
-        render_target(res, args, inputs, out)
+        base = res.to_dict(inputs.to_dict()) if res is not None else {
+            "mode": cap.mode, "fraction": cap.fraction, "m": cap.m, "target": cap.target, "n": cap.n,
+            "di_full": cap.di_full, "inputs": inputs.to_dict()}
+        print_json(base | {"simulated": res is not None, "optimal": cap.to_dict()}, out)
+        return EXIT_OK
+    render_cap(cap, inputs, out)
+    if res is not None:
+        out.write("\n")
+        (render_fraction if args.fraction is not None else render_target)(res, args, inputs, out)
     return EXIT_OK
+
+
+def _simulate(args: argparse.Namespace, full: Any, methods: list[str], tests: tuple[str, ...]) -> Any:
+    """Today's study: the paper's attacks against the paper's battery."""
+    # POT only when the attacks are simulated
+    from fairwash.protocol.risk import risk_at_fraction, risk_for_target
+
+    store = store_from_args(args, battery_context(full.joint(), args.w_method), tests)
+    if args.fraction is not None:
+        return risk_at_fraction(full, args.fraction, methods=methods, store=store, n_samples=args.samples,
+                                step=args.step, seed=args.seed)
+    return risk_for_target(full, float(args.target), args.fractions, methods=methods, store=store,
+                           n_samples=args.samples, seed=args.seed)
+
+
+def render_cap(cap: Any, inputs: Any, out: TextIO) -> None:
+    """The optimal protocol's instant answer (a :class:`~fairwash.protocol.risk.CapRisk`)."""
+    w, data = out.write, f"full data  {inputs.full_path}: {cap.n} rows, DI {fmt_di(cap.di_full)}\n"
+    if cap.mode == "fraction":
+        q = cap.cap
+        w(f"fairwash risk, optimal protocol (membership + exact DI test at level {cap.alpha:g}): a sample of "
+          f"{cap.m} rows ({100 * cap.fraction:g} % of the data)\n{data}")
+        w(f"CAP {fmt_di(q.value)}: no sample of {cap.m} rows passing the optimal protocol shows a DI above "
+          f"{fmt_di(q.value)} (exact level {q.size:.4f}; no simulation needed)\n")
+        return
+    s = cap.size
+    w(f"fairwash risk, optimal protocol (membership + exact DI test at level {cap.alpha:g}): DI >= "
+      f"{cap.target:g} undetected?\n{data}")
+    if s.m is None:
+        w(f"NO SIZE HELPS: the full data's DI is itself >= {cap.target:g}\n")
+    else:
+        w(f"DEMAND AT LEAST m = {s.m} ({100 * s.m / cap.n:.1f} % of the data): from there on no sample "
+          f"passing the optimal protocol shows DI >= {cap.target:g} (exact)\n")
 
 
 def _methods_from_args(args: argparse.Namespace) -> list[str]:

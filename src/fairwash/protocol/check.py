@@ -9,6 +9,7 @@ each test's statistic, threshold, p-value and verdict, the overall verdict, the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from fairwash.detect.battery import BatteryResult, run_battery
 from fairwash.detect.context import BatteryContext, WassersteinConfig
 from fairwash.detect.thresholds import ReferenceThresholds
 from fairwash.fairness import disparate_impact
+from fairwash.protocol.combine import Combination, combine
 from fairwash.protocol.thresholds import ThresholdSettings, ThresholdStore
 
 __all__ = ["CheckReport", "check_sample"]
@@ -45,6 +47,9 @@ class CheckReport:
         Columns of ``x`` after encoding.
     w_method : str
         The W_A estimator.
+    combination : Combination or None
+        The overall verdict under ``holm`` or ``minp`` (:mod:`fairwash.protocol.combine`);
+        ``None`` for the paper's ``any`` (reject if any test rejects).
     """
 
     battery: BatteryResult
@@ -56,11 +61,19 @@ class CheckReport:
     n: int
     features_encoded: int
     w_method: str
+    combination: Combination | None = None
 
     @property
     def passed(self) -> bool:
-        """No test rejects."""
+        """No test rejects (``any``), or the combination does not reject."""
+        if self.combination is not None:
+            return not self.combination.reject
         return self.battery.passed
+
+    @property
+    def rejected_by(self) -> tuple[str, ...]:
+        """The tests whose (adjusted) p-value rejects."""
+        return self.battery.rejected_by if self.combination is None else self.combination.rejected_by
 
     @property
     def level(self) -> float:
@@ -78,6 +91,12 @@ class CheckReport:
     @property
     def message(self) -> str:
         """``REPRESENTATIVE: ...`` or ``NOT REPRESENTATIVE: rejected by ...``."""
+        c = self.combination
+        if c is not None:
+            head = f"{c.rule} combination, overall p = {c.p_value:.3g}"
+            if self.passed:
+                return f"REPRESENTATIVE: {head} > {c.alpha:g} (overall level <= {c.alpha * 100:g} %)"
+            return f"NOT REPRESENTATIVE: {head} <= {c.alpha:g}; rejected by {', '.join(c.rejected_by)}"
         if self.passed:
             return f"REPRESENTATIVE: no test rejects at the {(1 - self.level) * 100:g} % level"
         return f"NOT REPRESENTATIVE: rejected by {', '.join(self.battery.rejected_by)}"
@@ -86,14 +105,16 @@ class CheckReport:
         """The ``fairwash check --json`` object (``inputs``: the input report, if any)."""
         r, thr = self.battery, self.thresholds
         out = {
-            "verdict": self.verdict, "message": self.message, "passed": r.passed,
-            "rejected_by": list(r.rejected_by), "level": self.level,
+            "verdict": self.verdict, "message": self.message, "passed": self.passed,
+            "rejected_by": list(self.rejected_by), "level": self.level,
             "tests": [{"test": t.name, "statistic": t.statistic, "threshold": t.threshold,
                        "p_value": t.p_value, "rejected": t.rejected} for t in r.results],
             "di": {"sample": self.di_sample, "full": self.di_full},
             "sizes": {"n_full": self.n, "m_sample": self.m, "fraction": self.m / self.n,
                       "features_encoded": self.features_encoded},
         }
+        if self.combination is not None:
+            out["combination"] = self.combination.to_dict()
         if inputs is not None:
             out["inputs"] = dict(inputs)
         out["thresholds"] = {"draws": thr.n_draws, "rule": thr.rule, "seed": self.seed,
@@ -111,6 +132,7 @@ def check_sample(
     cache_dir: str | Path | None = None,
     threshold_files: Sequence[str | Path] = (),
     notify: Callable[[str], None] | None = None,
+    combine_rule: str = "any",
 ) -> CheckReport:
     """Run the battery on ``sample`` against ``full`` (Section 4, eq. 3).
 
@@ -131,6 +153,9 @@ def check_sample(
         Threshold files to use if one is for ``m`` (a pipeline's reference file).
     notify : callable, optional
         Called with one line before the thresholds are looked up (a progress message).
+    combine_rule : {"any", "holm", "minp"}
+        How the tests' verdicts make one (:func:`fairwash.protocol.combine.combine`); ``any``
+        is the paper's (its overall level is above ``1 - level``).
 
     Raises
     ------
@@ -156,5 +181,21 @@ def check_sample(
                         f"{m} rows")
     thr, provenance = store.get(m)
     result = run_battery(None, sample.joint(), thr, tests=settings.tests, context=ctx)
+    comb = None if combine_rule == "any" else battery_combination(result, thr, combine_rule)
     return CheckReport(result, thr, provenance, float(disparate_impact(sample.Y_hat, sample.S)),
-                       float(disparate_impact(full.Y_hat, full.S)), m, n, full.d, w_method)
+                       float(disparate_impact(full.Y_hat, full.S)), m, n, full.d, w_method, comb)
+
+
+def battery_combination(result: BatteryResult, thr: ReferenceThresholds, rule: str) -> Combination:
+    """The ``rule`` combination of one battery result (``minp``: on the thresholds' own draws)."""
+    p = {r.name: r.p_value for r in result.results}
+    stats = {r.name: r.statistic for r in result.results}
+    draws = {t: thr.draws[t] for t in p if t in thr.draws}
+    alpha = round(1 - thr.level, 12)
+    comb = combine(p, rule, alpha, statistics=stats, draws=draws)
+    need = math.ceil(len(p) / alpha) - 1  # Holm's first step needs 1 / (N + 1) <= alpha / k
+    if rule == "holm" and draws and thr.n_draws < need:
+        comb = replace(comb, note=f"{comb.note}; with {thr.n_draws} draws a Monte-Carlo p-value is at least "
+                                  f"1/{thr.n_draws + 1}: a calibrated test alone can never reject "
+                                  f"(needs --draws {need} or more)")
+    return comb

@@ -1,6 +1,15 @@
 r"""How much room a sample size leaves for undetected fairwashing (``fairwash risk``).
 
-Two questions an authority asks of its own data, answered with the paper's protocol:
+Two questions an authority asks of its own data. First, instantly, from the optimal
+protocol's cap (exact, no simulation):
+
+* :func:`cap_at_fraction` — the highest DI a sample of ``m`` rows can show and pass the
+  optimal protocol (:func:`fairwash.detect.optimal.optimal_cap`: no attack, however clever,
+  does better);
+* :func:`size_for_target` — the smallest ``m`` from which on no sample passing it shows
+  ``DI >= target`` (:func:`fairwash.detect.dilaw.recommended_sample_size`).
+
+Then, with the paper's protocol and its attacks (``fairwash risk --simulate``):
 
 * :func:`risk_at_fraction` — the fairest DI an auditee could submit at one sample size
   with each attack while passing every test (Table 3's search, levels from 1.0 down by
@@ -23,14 +32,58 @@ from typing import Any
 
 import pandas as pd
 
-from fairwash.catalogue import METHOD_SPECS
+from fairwash.catalogue import METHOD_SPECS, sample_size
 from fairwash.data.base import AuditData
+from fairwash.detect.dilaw import DIQuantile, SampleSize, cell_counts, di_quantile, recommended_sample_size
 from fairwash.fairness import disparate_impact
 from fairwash.protocol.fairest import FairestResult
 from fairwash.protocol.sample_size import SafeFraction, fairest_by_fraction, smallest_safe_fraction
 from fairwash.protocol.thresholds import ThresholdStore
 
-__all__ = ["method_summary", "FractionRisk", "risk_at_fraction", "TargetRisk", "risk_for_target"]
+__all__ = ["CapRisk", "cap_at_fraction", "size_for_target", "method_summary", "FractionRisk",
+           "risk_at_fraction", "TargetRisk", "risk_for_target"]
+
+
+@dataclass(frozen=True)
+class CapRisk:
+    """The optimal protocol's answer: the cap at one ``m`` or the recommended ``m`` for a target."""
+
+    mode: str
+    n: int
+    di_full: float
+    alpha: float
+    fraction: float | None = None
+    m: int | None = None
+    cap: DIQuantile | None = None
+    target: float | None = None
+    size: SampleSize | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"protocol": "optimal", "alpha": self.alpha}
+        if self.cap is not None:
+            out["cap"] = self.cap.to_dict()
+        if self.size is not None:
+            out["recommended_sample_size"] = self.size.to_dict()
+        return out
+
+
+def _cells(data: AuditData) -> Any:
+    return cell_counts(data.S, data.require_y_hat())
+
+
+def cap_at_fraction(data: AuditData, fraction: float, alpha: float = 0.05) -> CapRisk:
+    """The optimal protocol's cap at ``m = sample_size(fraction, n)``: exact, no simulation."""
+    m = sample_size(fraction, data.n)
+    di0 = float(disparate_impact(data.require_y_hat(), data.S))
+    return CapRisk("fraction", data.n, di0, alpha, fraction=float(fraction), m=m,
+                   cap=di_quantile(_cells(data), m, alpha))
+
+
+def size_for_target(data: AuditData, target: float, alpha: float = 0.05) -> CapRisk:
+    """The smallest ``m`` from which on no sample passing the optimal protocol shows ``DI >= target``."""
+    di0 = float(disparate_impact(data.require_y_hat(), data.S))
+    return CapRisk("target", data.n, di0, alpha, target=float(target),
+                   size=recommended_sample_size(_cells(data), target, alpha))
 
 
 def _options(method: str, m: int) -> dict[str, Any] | None:
