@@ -26,7 +26,7 @@ group; DI >= 0.8 is the usual compliance threshold.
 _MAIN_EPILOG = """\
 exit status:
   0  success (check: the sample is representative)
-  1  check: at least one test rejects the sample
+  1  check: the sample is rejected (membership or the DI test; --protocol paper: a test)
   2  bad input: unreadable file, unknown column, ambiguous rule, bad option
   3  unexpected internal error (rerun with --debug to see the traceback)
 
