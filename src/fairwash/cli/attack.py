@@ -18,7 +18,7 @@ from fairwash.cli.options import (
     positive_float,
     positive_int,
 )
-from fairwash.cli.render import fmt_di, print_json
+from fairwash.cli.render import fmt_di, key_values, print_json
 from fairwash.data.base import DataError
 from fairwash.io import atomic_write_json, atomic_write_parquet, atomic_write_text
 from fairwash.protocol.rows import attack_rows  # re-exported: its historical path (fairwash.cli)
@@ -158,7 +158,5 @@ def render_attack(args: argparse.Namespace, report: Any, sample: Any, m: int, n:
                    f"the attack, {sample.n_edited} sensitive/outcome value(s) edited"),
         ("written", f"{out_path} (full file's columns) and {side}"),
     ]
-    width = max(len(k) for k, _ in lines)
-    for k, v in lines:
-        w(f"{k.ljust(width)}  {v}\n")
+    w(key_values(lines))
     w("\nTest it with: fairwash check --full ... --sample " + str(out_path) + " (same data options)\n")

@@ -24,7 +24,7 @@ from fairwash.cli.options import (
     add_data_options,
     debug_option,
 )
-from fairwash.cli.render import fmt_di, fmt_num, print_json, table
+from fairwash.cli.render import fmt_di, fmt_num, key_values, print_json, table
 from fairwash.data.base import DataError
 from fairwash.protocol.combine import COMBINE_RULES
 
@@ -214,9 +214,7 @@ def render_check(report: Any, inputs: Any, out: TextIO) -> None:
     w = out.write
     w("fairwash check: is the submitted sample representative of the full data?\n\n")
     info = _info_lines(report, inputs)
-    width = max(len(k) for k, _ in info)
-    for k, v in info:
-        w(f"{k.ljust(width)}  {v}\n")
+    w(key_values(info))
     w("\n" + _results_table(report) + "\n\n")
     if report.combination is not None:
         w(f"combination  {report.combination.note}\n")
@@ -274,7 +272,5 @@ def render_optimal(res: Any, inputs: Any, out: TextIO) -> None:
     w = out.write
     w("fairwash check: is the submitted sample representative of the full data? (optimal protocol)\n\n")
     info = _optimal_lines(res, inputs)
-    width = max(len(k) for k, _ in info)
-    for k, v in info:
-        w(f"{k.ljust(width)}  {v}\n")
+    w(key_values(info))
     w("\n" + res.message + "\n")

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from fairwash.io import to_jsonable
 
-__all__ = ["fmt_num", "fmt_di", "json_value", "print_json", "table"]
+__all__ = ["key_values", "fmt_num", "fmt_di", "json_value", "print_json", "table"]
 
 
 def fmt_num(x: float, digits: int = 4) -> str:
@@ -46,3 +46,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> 
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
+
+
+def key_values(lines: Sequence[tuple[str, str]]) -> str:
+    """``key  value`` lines, the keys padded to one width (each line ends with a newline)."""
+    width = max((len(k) for k, _ in lines), default=0)
+    return "".join(f"{k.ljust(width)}  {v}\n" for k, v in lines)

@@ -26,7 +26,7 @@ from fairwash.cli.options import (
     positive_float,
     positive_int,
 )
-from fairwash.cli.render import fmt_di, print_json, table
+from fairwash.cli.render import fmt_di, key_values, print_json, table
 from fairwash.data.base import DataError
 
 _RISK_DESCRIPTION = """\
@@ -184,9 +184,7 @@ def _head(res: Any, args: argparse.Namespace, inputs: Any, out: TextIO) -> None:
         ("search", f"attacks {', '.join(_methods_from_args(args))}; {args.samples} samples per attack and DI "
                    f"level; tests {', '.join(tests)} at level {args.level:g}"),
     ]
-    width = max(len(k) for k, _ in head)
-    for k, v in head:
-        out.write(f"{k.ljust(width)}  {v}\n")
+    out.write(key_values(head))
     out.write("\n")
 
 

@@ -14,7 +14,7 @@ from fairwash.cli.options import (
     positive_float,
     positive_int,
 )
-from fairwash.cli.render import fmt_num, print_json
+from fairwash.cli.render import fmt_num, key_values, print_json
 from fairwash.data.base import DataError
 
 #: fairwash.twins.MODEL_KINDS, spelled here so that ``fairwash --help`` imports no numerics
@@ -187,9 +187,7 @@ def _twins_report(result: Any, out: TextIO, header: str) -> None:
             bound = "none in range" if g["boundary"] is None else f"{g['boundary']:,.0f}"
             lines.append((f"boundary {g['label']}", f"{bound} ({g['status']})"))
         lines.append(("gap", b["message"]))
-    width = max(len(k) for k, _ in lines)
-    for k, v in lines:
-        w(f"{k.ljust(width)}  {v}\n")
+    w(key_values(lines))
     for note in result.notes:
         w(f"\nnote: {note}")
     w("\n")
