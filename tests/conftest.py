@@ -38,6 +38,16 @@ def authors_dir() -> Path:
     return d
 
 
+def authors_adult_or_skip():
+    """The authors' audited ADULT set, or skip the test (by name) when their files are absent."""
+    from fairwash.data.authors import load_authors
+
+    d = _authors_dir()
+    if d is None:
+        pytest.skip("authors' files not found (FAIRWASH_AUTHORS_DIR / ../shared/authors)")
+    return load_authors("ADULT", cache_dir=d, download=False)
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)

@@ -31,14 +31,9 @@ def _simulated(n=4000, seed=0) -> AuditData:
 def data(request):
     if request.param == "sim":
         return _simulated()
-    from conftest import _authors_dir
+    from conftest import authors_adult_or_skip
 
-    d = _authors_dir()
-    if d is None:
-        pytest.skip("authors' files not found (FAIRWASH_AUTHORS_DIR / ../shared/authors)")
-    from fairwash.data.authors import load_authors
-
-    return load_authors("ADULT", cache_dir=d, download=False)
+    return authors_adult_or_skip()
 
 
 @pytest.mark.parametrize("fraction", [0.1, 0.2])
