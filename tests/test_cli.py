@@ -508,3 +508,19 @@ def test_optimal_check_names_the_edited_rows_of_a_replace_sample(files, tmp_path
     absent = [i + 1 for i, row in enumerate(rows) if tuple(row) not in present]
     assert absent == [r for r, o in zip(res["offending_rows"], res["membership"]["offending"], strict=True)
                       if o["reason"] == "absent"]
+
+
+def test_optimal_check_computes_the_recommended_size_only_when_asked(files, capsys, monkeypatch):
+    """The verdict is instant; the recommended m (seconds on data near 0.8) only with --recommend."""
+    import fairwash.protocol.optimal as opt
+
+    calls = []
+    real = opt.recommended_sample_size
+    monkeypatch.setattr(opt, "recommended_sample_size", lambda *a, **k: calls.append(1) or real(*a, **k))
+    code, out, _ = run(optimal_args(files, files / "honest.csv", "--json"), capsys)
+    assert code in (0, 1) and json.loads(out)["recommended_sample_size"] is None and not calls
+    code, out, _ = run(optimal_args(files, files / "honest.csv", "--recommend", "--json"), capsys)
+    assert json.loads(out)["recommended_sample_size"]["m"] >= 1 and calls == [1]
+    argv = [*check_args(files, files / "honest.csv"), "--protocol", "paper", "--recommend"]
+    code, _, err = run(argv, capsys)
+    assert code == 2 and "--recommend applies to --protocol optimal" in err

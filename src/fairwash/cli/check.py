@@ -43,7 +43,8 @@ fairwash check: is the submitted sample representative of the full data?
   Its level is exact (printed); no reference draws: milliseconds. Among all
   tests on the cell counts at this level, none leaves a lower cap on the DI an
   undetected sample can show. Also printed: the DI's confidence interval from
-  the sample alone and the recommended sample size for this full data.
+  the sample alone, and with --recommend the recommended sample size for this
+  full data (exact; up to tens of seconds when the full data's DI is near 0.8).
 
 --protocol paper: the paper's battery of seven tests (Section 4) on the
 submitted rows (x, s, ŷ) against the full data, combined by --combine:
@@ -112,6 +113,10 @@ def register(sub: Any) -> None:
     g.add_argument("--combine", choices=COMBINE_RULES, default=None,
                    help="paper only: any (the paper's, default; overall level above 5 %%), holm, or "
                         "minp (exact overall level)")
+    g.add_argument("--recommend", action="store_true",
+                   help="optimal: also compute the sample size that leaves no room to reach the compliance "
+                        "threshold (exact; up to tens of seconds when the full data's DI is close to it; "
+                        "fairwash risk --target answers the same)")
     add_battery_options(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     debug_option(p)
@@ -132,7 +137,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     (full, sample, inputs), _ = prepare_from_args(args, args.sample)
     assert sample is not None
     if args.protocol == "optimal":
-        report: Any = check_optimal(full, sample, alpha=round(1 - args.level, 12))
+        report: Any = check_optimal(full, sample, alpha=round(1 - args.level, 12), recommend=args.recommend)
     else:
         report = check_sample(full, sample, tests=tests, settings=settings_from_args(args, tests),
                               w_method=args.w_method, cache_dir=cache_dir_from_args(args),
@@ -151,6 +156,9 @@ def _check_protocol_args(args: argparse.Namespace) -> None:
     if args.protocol == "optimal" and args.thresholds:
         raise DataError("--thresholds applies to --protocol paper (the optimal protocol needs no "
                         "reference draws)")
+    if args.protocol == "paper" and args.recommend:
+        raise DataError("--recommend applies to --protocol optimal; for the paper's battery, "
+                        "fairwash risk --target --simulate studies the sample size")
 
 
 def _provenance_text(info: dict[str, Any]) -> str:
@@ -241,7 +249,8 @@ def _optimal_lines(res: Any, inputs: Any) -> list[tuple[str, str]]:
                    f"sample rows {shown}{more}")
     verdict = "REJECT" if test.reject else "pass"
     ss = res.sample_size
-    ss_txt = ("none needed: the full data's DI is already >= the threshold" if ss.m is None else
+    ss_txt = ("not computed (--recommend, or fairwash risk --target)" if ss is None else
+              "none needed: the full data's DI is already >= the threshold" if ss.m is None else
               f"m >= {ss.m} ({100 * ss.m / n:.1f} % of the full data): from there on no sample "
               f"passing the DI test shows DI >= {ss.tau:g} at level {ss.alpha:g}")
     return [
