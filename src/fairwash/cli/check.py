@@ -182,13 +182,7 @@ def _info_lines(report: Any, inputs: Any) -> list[tuple[str, str]]:
     if enc.categorical:
         feat_line += f" ({len(enc.categorical)} text column(s) one-hot encoded)"
     info = [
-        ("full data", f"{inputs.full_path}: {n} rows used of {inputs.rows_full} "
-                      f"(S=0: {inputs.groups_full['S=0']}, S=1: {inputs.groups_full['S=1']})"),
-        ("sample", f"{inputs.sample_path}: {m} rows used of {inputs.rows_sample} = {100 * m / n:.1f} % "
-                   f"of the full data (S=0: {inputs.groups_sample['S=0']}, "
-                   f"S=1: {inputs.groups_sample['S=1']})"),
-        ("sensitive", inputs.s_rule.describe()),
-        ("outcome", inputs.outcome_rule.describe()),
+        *_file_lines(inputs, n, m),
         ("features", feat_line),
         ("missing", inputs.missing_text()),
     ]
@@ -234,6 +228,19 @@ def render_check(report: Any, inputs: Any, out: TextIO) -> None:
     w("\n" + report.message + "\n")
 
 
+def _file_lines(inputs: Any, n: int, m: int) -> list[tuple[str, str]]:
+    """The lines naming the two files, their sizes and groups, and the S and Ŷ rules."""
+    return [
+        ("full data", f"{inputs.full_path}: {n} rows used of {inputs.rows_full} "
+                      f"(S=0: {inputs.groups_full['S=0']}, S=1: {inputs.groups_full['S=1']})"),
+        ("sample", f"{inputs.sample_path}: {m} rows used of {inputs.rows_sample} = {100 * m / n:.1f} % "
+                   f"of the full data (S=0: {inputs.groups_sample['S=0']}, "
+                   f"S=1: {inputs.groups_sample['S=1']})"),
+        ("sensitive", inputs.s_rule.describe()),
+        ("outcome", inputs.outcome_rule.describe()),
+    ]
+
+
 def _optimal_lines(res: Any, inputs: Any) -> list[tuple[str, str]]:
     """The key/value lines of the optimal protocol: files, rules, then each piece of evidence."""
     rep, m, n = res.report, res.m, res.n
@@ -256,13 +263,7 @@ def _optimal_lines(res: Any, inputs: Any) -> list[tuple[str, str]]:
     return [
         ("protocol", "optimal (the default): membership, then the exact one-sided DI test; "
                      "--protocol paper for the paper's battery"),
-        ("full data", f"{inputs.full_path}: {n} rows used of {inputs.rows_full} "
-                      f"(S=0: {inputs.groups_full['S=0']}, S=1: {inputs.groups_full['S=1']})"),
-        ("sample", f"{inputs.sample_path}: {m} rows used of {inputs.rows_sample} = {100 * m / n:.1f} % "
-                   f"of the full data (S=0: {inputs.groups_sample['S=0']}, "
-                   f"S=1: {inputs.groups_sample['S=1']})"),
-        ("sensitive", inputs.s_rule.describe()),
-        ("outcome", inputs.outcome_rule.describe()),
+        *_file_lines(inputs, n, m),
         ("missing", inputs.missing_text()),
         ("membership", mem_txt),
         ("DI test", f"{verdict}: sample DI {fmt_di(test.statistic)}, p = P_honest(DI >= it) = "
