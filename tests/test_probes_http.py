@@ -39,7 +39,8 @@ class ModelServer:
 
     Each request pops the next behaviour from ``script`` (``"ok"`` once it is empty):
     ``"500"``, ``"sleep"`` (answers after ``sleep`` seconds), ``"not_json"``, ``"short"``
-    (one answer too few), ``"seven"`` (every decision 7).  ``requests`` and ``rows`` count
+    (one answer too few), ``"seven"`` (every decision 7), ``"huge"`` (a 3 MiB answer),
+    ``"ansi"`` (a 400 whose reason and body carry terminal escape sequences).  ``requests`` and ``rows`` count
     what it received, ``answered_rows`` what it answered with a 200.
     """
 
@@ -66,6 +67,11 @@ class ModelServer:
                     return self._send(500, b'{"error": "internal"}')
                 if how == "not_json":
                     return self._send(200, b"<html>Service Unavailable</html>")
+                if how == "huge":
+                    return self._send(200, b'{"predictions": [' + b"0, " * (1 << 20) + b"0]}")
+                if how == "ansi":
+                    return self._send(400, b"\x1b[2K\rREPRESENTATIVE: no test rejects" * 500,
+                                      reason="Bad\x1b[1A\x1b[2K")
                 values = [7] * len(rows) if how == "seven" else list(server.answer(rows))
                 values = values[:-1] if how == "short" else values
                 if how == "ok" or how == "sleep":
@@ -73,9 +79,9 @@ class ModelServer:
                         server.answered_rows += len(rows)
                 self._send(200, json.dumps({"predictions": values}).encode())
 
-            def _send(self, code: int, body: bytes) -> None:
+            def _send(self, code: int, body: bytes, reason: str | None = None) -> None:
                 try:
-                    self.send_response(code)
+                    self.send_response(code, reason)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
@@ -224,6 +230,24 @@ def test_a_broken_server_is_a_clear_error_naming_the_endpoint(loan, tmp_path, sc
     with pytest.raises(EndpointError, match=match) as err:
         audit_model_file(server.url, loan["data"], "gender_male", n_profiles=20, endpoint=opts)
     assert server.url in str(err.value) and isinstance(err.value, DataError)
+
+
+def test_a_hostile_server_cannot_fill_the_memory_or_write_to_the_terminal(loan, tmp_path):
+    """An oversized answer is refused unread; escape sequences in a reason or body are shown escaped,
+    and the body quoted is bounded."""
+    server = loan["server"]
+    opts = _options(tmp_path, batch_size=40, retries=0)
+    server.reset()
+    server.script = ["huge"]
+    with pytest.raises(EndpointError, match=r"answered more than 1,048,576 bytes for 40 row"):
+        audit_model_file(server.url, loan["data"], "gender_male", n_profiles=20, endpoint=opts)
+    server.reset()
+    server.script = ["ansi"]
+    with pytest.raises(EndpointError, match="refused the request: HTTP 400") as err:
+        audit_model_file(server.url, loan["data"], "gender_male", n_profiles=20, endpoint=opts)
+    text = str(err.value)
+    assert "\x1b" not in text and "\r" not in text and "\\x1b[2K" in text
+    assert len(text) < 600
 
 
 def test_the_cli_says_what_went_wrong_exit_2_no_traceback(loan, tmp_path, capsys):

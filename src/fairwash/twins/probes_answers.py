@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from fairwash.data.base import DataError
+from fairwash.text import shown
 
 __all__ = ["AnswerModel", "read_answers"]
 
@@ -40,8 +41,8 @@ def _from_maps(values: Sequence[Any], where: str) -> list[Any]:
                 out.append(m[key])
                 break
         else:
-            raise DataError(f"{where}: row {i} answered class probabilities {dict(m)!r} without class 1 "
-                            "(the favourable decision)")
+            raise DataError(f"{where}: row {i} answered class probabilities {shown(repr(dict(m)))} "
+                            "without class 1 (the favourable decision)")
     return out
 
 
@@ -72,8 +73,8 @@ def read_answers(values: Any, n: int, where: str) -> np.ndarray:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         sample = list(np.asarray(values, dtype=object).reshape(-1)[:3])
-        raise DataError(f"{where}: answers are not numbers (first: {sample!r}); expected decisions 0/1 "
-                        "or probabilities in [0, 1]") from None
+        raise DataError(f"{where}: answers are not numbers (first: {shown(repr(sample))}); expected "
+                        "decisions 0/1 or probabilities in [0, 1]") from None
     if arr.ndim == 2 and arr.shape[1] in (1, 2):
         arr = arr[:, -1]
     if arr.ndim != 1:

@@ -40,6 +40,7 @@ import pandas as pd
 
 from fairwash.data.base import DataError
 from fairwash.progress import progress_bar
+from fairwash.text import shown
 from fairwash.twins.probe import ModelProbe
 from fairwash.twins.probes_answers import AnswerModel, read_answers
 from fairwash.twins.probes_cache import AnswerCache, default_cache_path, row_key
@@ -47,6 +48,8 @@ from fairwash.twins.probes_cache import AnswerCache, default_cache_path, row_key
 __all__ = ["EndpointError", "EndpointOptions", "HttpEndpoint", "QueryLedger", "http_probe",
            "parse_answer_path", "select_answers"]
 
+#: The most an answer may take per row asked (decisions and probabilities are a few bytes each).
+MAX_ANSWER_BYTES_PER_ROW = 4096
 _TOKEN = re.compile(r"\.?([A-Za-z_][\w-]*)|\[(\*|-?\d+)\]")
 
 
@@ -163,7 +166,7 @@ def select_answers(doc: Any, path: str) -> list[Any]:
         if op == "key":
             if not isinstance(node, dict) or arg not in node:
                 keys = list(node)[:8] if isinstance(node, dict) else type(node).__name__
-                raise DataError(f"no key {arg!r} at {at} (found {keys})")
+                raise DataError(f"no key {arg!r} at {at} (found {shown(keys)})")
             return walk(node[arg], tail, f"{at}.{arg}")
         if not isinstance(node, list):
             raise DataError(f"{at} is a {type(node).__name__}, not a list")
@@ -248,7 +251,12 @@ class HttpEndpoint:
         self._last_request = time.monotonic()
 
     def _post(self, body: bytes, n_rows: int) -> Any:
-        """POST ``body``; the parsed JSON answer, after retries with exponential back-off."""
+        """POST ``body``; the parsed JSON answer, after retries with exponential back-off.
+
+        The answer is read up to :data:`MAX_ANSWER_BYTES_PER_ROW` bytes a row (at least 1 MiB): a
+        hostile or broken endpoint cannot fill the memory.
+        """
+        limit = max(1 << 20, MAX_ANSWER_BYTES_PER_ROW * n_rows)
         opts, where = self.options, f"endpoint {self.url}"
         problem = ""
         for attempt in range(opts.retries + 1):
@@ -262,10 +270,14 @@ class HttpEndpoint:
                 "Content-Type": "application/json", "Accept": "application/json"})
             try:
                 with urllib.request.urlopen(request, timeout=opts.timeout) as response:
-                    raw = response.read()
+                    raw = response.read(limit + 1)
+                if len(raw) > limit:
+                    raise EndpointError(f"{where} answered more than {limit:,} bytes for {n_rows} row(s); "
+                                        "refused (a decision per row is a few bytes)")
             except urllib.error.HTTPError as exc:
-                text = " ".join(exc.read()[:2000].decode(errors="replace").split())
-                problem = f"HTTP {exc.code} {exc.reason}" + (f" ({text[:100]!r})" if text else "")
+                text = " ".join(exc.read(2000).decode(errors="replace").split())
+                problem = f"HTTP {exc.code} {shown(exc.reason, 60)}"
+                problem += f" ('{shown(text, 100)}')" if text else ""
                 if exc.code < 500 and exc.code != 429:
                     raise EndpointError(f"{where} refused the request: {problem}") from None
             except (TimeoutError, urllib.error.URLError, http.client.HTTPException, ConnectionError) as exc:
@@ -278,7 +290,7 @@ class HttpEndpoint:
                     return json.loads(raw)
                 except ValueError:
                     raise EndpointError(f"{where} answered something that is not JSON: "
-                                        f"{raw[:80].decode(errors='replace')!r}") from None
+                                        f"'{shown(raw[:200].decode(errors='replace'), 80)}'") from None
         raise EndpointError(f"{where}: {problem}, {opts.retries + 1} attempt(s) "
                             f"(--retries {opts.retries})")
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from fairwash.data.base import DataError
+from fairwash.text import shown
 from fairwash.twins.probe import ModelProbe
 from fairwash.twins.probes_answers import AnswerModel
 
@@ -53,8 +54,8 @@ def _metadata_columns(session: Any, where: str) -> list[str] | None:
     except json.JSONDecodeError:
         names = [c.strip() for c in raw.split(",") if c.strip()]
     if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
-        raise DataError(f"{where}: metadata {METADATA_KEY!r} is {raw!r}; expected a JSON list of column "
-                        "names or a comma-separated string")
+        raise DataError(f"{where}: metadata {METADATA_KEY!r} is {shown(repr(raw))}; expected a JSON "
+                        "list of column names or a comma-separated string")
     return names
 
 
@@ -71,8 +72,9 @@ def _columns(session: Any, feature_columns: Sequence[str] | None, where: str) ->
         recorded = _metadata_columns(session, where)
         named = list(feature_columns) if feature_columns else None
         if named and recorded and named != recorded:
-            raise DataError(f"{where}: the file records the columns of its input {one.name!r} as {recorded}, "
-                            f"but {named} were named; name them in the file's order or not at all")
+            raise DataError(f"{where}: the file records the columns of its input {one.name!r} as "
+                            f"{shown(recorded)}, but {named} were named; name them in the file's order "
+                            "or not at all")
         cols = named or recorded
         if not cols:
             raise DataError(f"{where}: one tensor input {one.name!r} of shape {one.shape} and no column "
@@ -88,7 +90,8 @@ def _columns(session: Any, feature_columns: Sequence[str] | None, where: str) ->
                         "shape (n, d) or one input per column is understood")
     cols = [i.name for i in inputs]
     if feature_columns and sorted(feature_columns) != sorted(cols):
-        raise DataError(f"{where}: the model's inputs are {cols}, but {list(feature_columns)} were named")
+        raise DataError(f"{where}: the model's inputs are {shown(cols)}, but {list(feature_columns)} "
+                        "were named")
     return cols, False
 
 
@@ -98,7 +101,7 @@ def _output(session: Any, output: str | None, where: str) -> str:
     names = [o.name for o in outs]
     if output is not None:
         if output not in names:
-            raise DataError(f"{where}: no output {output!r}; its outputs are {names}")
+            raise DataError(f"{where}: no output {output!r}; its outputs are {shown(names)}")
         return output
     for o in outs:
         if o.type.startswith("seq(map(") or (o.type in ("tensor(float)", "tensor(double)")
@@ -141,7 +144,8 @@ def onnx_probe(
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-        raise DataError(f"{where}: onnxruntime cannot load it ({type(exc).__name__}: {exc})") from None
+        raise DataError(f"{where}: onnxruntime cannot load it "
+                        f"({type(exc).__name__}: {shown(exc, 200)})") from None
     cols, one_tensor = _columns(session, feature_columns, where)
     out_name = _output(session, output, where)
     inputs = {i.name: i for i in session.get_inputs()}

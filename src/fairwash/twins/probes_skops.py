@@ -14,6 +14,7 @@ given.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fairwash.data.base import DataError
+from fairwash.text import shown
 from fairwash.twins.probe import ModelProbe
 from fairwash.twins.probes_answers import AnswerModel
 
@@ -38,7 +40,7 @@ def untrusted_types(path: str | Path) -> list[str]:
         return sorted(sio.get_untrusted_types(file=str(path)))
     except Exception as exc:  # a damaged or foreign file: zipfile, json and skops errors alike
         raise DataError(f"skops model {path}: not a readable skops file "
-                        f"({type(exc).__name__}: {exc})") from None
+                        f"({type(exc).__name__}: {shown(exc, 200)})") from None
 
 
 def _check_classes(est: Any, where: str) -> None:
@@ -47,8 +49,8 @@ def _check_classes(est: Any, where: str) -> None:
         return
     labels = [c.item() if isinstance(c, np.generic) else c for c in classes]
     if not set(labels) <= {0, 1} or isinstance(labels[0], str):
-        raise DataError(f"{where}: the classifier's classes are {labels}; the twin audit needs decisions "
-                        "0/1, 1 the favourable one (re-fit it on a 0/1 target)")
+        raise DataError(f"{where}: the classifier's classes are {shown(labels)}; the twin audit needs "
+                        "decisions 0/1, 1 the favourable one (re-fit it on a 0/1 target)")
 
 
 def skops_probe(
@@ -89,15 +91,20 @@ def skops_probe(
     untrusted = untrusted_types(path)
     refused = [t for t in untrusted if t not in set(trust)]
     if refused:
-        raise DataError(f"{where}: untrusted type(s) {', '.join(refused)}; loading would run their code. If "
-                        f"you trust them, pass --trust {','.join(refused)} (trust=[...] in the library)")
+        more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+        names = ", ".join(shown(t, 80) for t in refused[:10]) + more
+        plain = not more and all(re.fullmatch(r"[\w.]+", t) for t in refused)
+        hint = (f"pass --trust {','.join(refused)} (trust=[...] in the library)" if plain
+                else "list them with --trust (trust=[...] in the library)")
+        raise DataError(f"{where}: untrusted type(s) {names}; loading would run their code. If you trust "
+                        f"them, {hint}")
     est = sio.load(str(path), trusted=untrusted)
     _check_classes(est, where)
     names = getattr(est, "feature_names_in_", None)
     cols = [str(c) for c in names] if names is not None else None
     if cols and feature_columns and list(feature_columns) != cols:
-        raise DataError(f"{where}: the estimator was fitted on columns {cols}, but {list(feature_columns)} "
-                        "were named")
+        raise DataError(f"{where}: the estimator was fitted on columns {shown(cols)}, but "
+                        f"{list(feature_columns)} were named")
     cols = cols or (list(feature_columns) if feature_columns else None)
     if not cols:
         raise DataError(f"{where}: the estimator was fitted on an array and records no column names; "
