@@ -134,15 +134,22 @@ def test_thresholds_are_cached_between_calls(tmp_path, files, capsys):
     assert "read from the cache" in text
 
 
+def _store(ctx, cache_dir):
+    """The threshold store ``fairwash check`` uses: 20 draws at 0.95, seed 4, cached in ``cache_dir``."""
+    from fairwash.protocol.thresholds import ThresholdSettings, ThresholdStore
+
+    settings = ThresholdSettings(tests=cli.TESTS, n_draws=20, level=0.95, rule="quantile", seed=4)
+    return ThresholdStore(ctx, settings, cache_dir=cache_dir)
+
+
 def test_cached_thresholds_match_a_fresh_computation(tmp_path, files):
     from fairwash.detect.battery import BatteryContext, reference_thresholds
 
     full, _, _ = prepare(read_table(files / "full.csv"), None, sensitive="sex", s0="Female",
                          outcome="approved")
     ctx = BatteryContext.prepare(full.joint())
-    kw = dict(tests=cli.TESTS, n_draws=20, level=0.95, rule="quantile", seed=4, cache_dir=tmp_path)
-    first, info1 = cli.cached_thresholds(ctx, 50, **kw)
-    again, info2 = cli.cached_thresholds(ctx, 50, **kw)
+    first, info1 = _store(ctx, tmp_path).get(50)  # one store per call, as one per fairwash check
+    again, info2 = _store(ctx, tmp_path).get(50)
     fresh = reference_thresholds(full.joint(), 50, n_draws=20, random_state=4)
     assert (info1["cache"], info2["cache"]) == ("written", "used")
     for t in fresh.thresholds:
@@ -150,7 +157,7 @@ def test_cached_thresholds_match_a_fresh_computation(tmp_path, files):
         np.testing.assert_array_equal(again.draws[t], fresh.draws[t])
     # a damaged entry is recomputed, not trusted
     Path(info1["path"]).write_text("{not json")
-    _, info3 = cli.cached_thresholds(ctx, 50, **kw)
+    _, info3 = _store(ctx, tmp_path).get(50)
     assert info3["cache"] == "written"
 
 
@@ -162,7 +169,6 @@ def test_interrupted_thresholds_resume_from_the_stored_draws(tmp_path, files, mo
     full, _, _ = prepare(read_table(files / "full.csv"), None, sensitive="sex", s0="Female",
                          outcome="approved")
     ctx = BatteryContext.prepare(full.joint())
-    kw = dict(tests=cli.TESTS, n_draws=20, level=0.95, rule="quantile", seed=4, cache_dir=tmp_path)
     real, calls, kill_done = detect_thresholds.reference_draws, [], []
 
     class Killed(Exception):
@@ -177,10 +183,10 @@ def test_interrupted_thresholds_resume_from_the_stored_draws(tmp_path, files, mo
 
     monkeypatch.setattr(detect_thresholds, "reference_draws", interrupted_at_7)
     with pytest.raises(Killed):
-        cli.cached_thresholds(ctx, 50, **kw)
+        _store(ctx, tmp_path).get(50)
     assert len(list(tmp_path.glob("partial-*/draw_*.json"))) == 6
     calls.clear()
-    thr, info = cli.cached_thresholds(ctx, 50, **kw)
+    thr, info = _store(ctx, tmp_path).get(50)
     assert len(calls) == 20 - 6 and info["cache"] == "written"
     assert not list(tmp_path.glob("partial-*"))  # removed once the thresholds are cached
     fresh = reference_thresholds(full.joint(), 50, n_draws=20, random_state=4)

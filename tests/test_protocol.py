@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from fairwash.catalogue import NO_MMD, TESTS
-from fairwash.cli import cached_thresholds, main
+from fairwash.cli import main
 from fairwash.data.base import AuditData
 from fairwash.data.synthetic import simulate
 from fairwash.detect.battery import BatteryContext, reference_thresholds
@@ -68,8 +68,11 @@ def toy(tmp_path_factory) -> dict:
 # ----------------------------------------------------------------------------- one store
 def test_pipeline_and_cli_write_the_same_thresholds_bytes(toy, tmp_path):
     ctx = BatteryContext.prepare(AuditData.load(toy["audited"]).joint())
-    thr, info = cached_thresholds(ctx, 40, tests=TESTS, n_draws=19, level=0.95, rule="quantile", seed=2,
-                                  cache_dir=tmp_path)
+    # the CLI's cache: the store fairwash check builds, with no --thresholds file
+    def cli_store(seed):
+        return ThresholdStore(ctx, ThresholdSettings(tests=TESTS, n_draws=19, seed=seed), cache_dir=tmp_path)
+
+    thr, info = cli_store(2).get(40)
     assert info["cache"] == "written"
     pipeline, cli = _section(toy["ref40"]), _section(info["path"])
     assert pipeline == cli
@@ -79,8 +82,7 @@ def test_pipeline_and_cli_write_the_same_thresholds_bytes(toy, tmp_path):
     for t in fresh.thresholds:
         np.testing.assert_array_equal(thr.draws[t], fresh.draws[t])
     # another seed is another file content (the comparison can fail)
-    _, other = cached_thresholds(ctx, 40, tests=TESTS, n_draws=19, level=0.95, rule="quantile", seed=3,
-                                 cache_dir=tmp_path)
+    _, other = cli_store(3).get(40)
     assert _section(other["path"])["draws"] != pipeline["draws"]
 
 

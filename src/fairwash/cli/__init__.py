@@ -25,9 +25,9 @@ from fairwash.catalogue import ROW_PRESERVING_METHODS as ATTACK_METHODS
 from fairwash.catalogue import TESTS
 from fairwash.cli.app import main
 from fairwash.cli.attack import REDTEAM_BANNER, attack_rows
-from fairwash.cli.common import cache_dir_default, cached_thresholds
+from fairwash.cli.common import cache_dir_default
 from fairwash.cli.options import EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 from fairwash.cli.parser import build_parser
 
-__all__ = ["main", "build_parser", "cache_dir_default", "cached_thresholds", "attack_rows", "EXIT_OK",
+__all__ = ["main", "build_parser", "cache_dir_default", "attack_rows", "EXIT_OK",
            "EXIT_REJECTED", "EXIT_USAGE", "EXIT_INTERNAL", "TESTS", "ATTACK_METHODS", "REDTEAM_BANNER"]

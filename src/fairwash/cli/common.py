@@ -18,7 +18,7 @@ from fairwash.data.base import DataError
 from fairwash.fairness import disparate_impact
 
 __all__ = ["prepare_from_args", "tests_from_args", "check_battery_args", "cache_dir_default",
-           "cached_thresholds", "cache_dir_from_args", "settings_from_args", "store_from_args",
+           "cache_dir_from_args", "settings_from_args", "store_from_args",
            "battery_context", "di", "notify"]
 
 
@@ -84,39 +84,6 @@ def store_from_args(args: argparse.Namespace, context: Any, tests: Sequence[str]
 
     return ThresholdStore(context, settings_from_args(args, tests), cache_dir=cache_dir_from_args(args),
                           files=args.thresholds)
-
-
-def cached_thresholds(
-    context: Any,
-    m: int,
-    *,
-    tests: Sequence[str],
-    n_draws: int,
-    level: float,
-    rule: str,
-    seed: int,
-    cache_dir: Path | None,
-) -> tuple[Any, dict[str, Any]]:
-    """Reference thresholds (eq. 3) for samples of size ``m``, read from or written to a cache.
-
-    :meth:`fairwash.protocol.thresholds.ThresholdStore.get` with no given file: the cache
-    key hashes the prepared full rows (``context.fingerprint``), ``m``, the tests, the
-    draws, the level, the rule, the seed and the statistic settings; the entry
-    (``thresholds-<key>.json``) is a :func:`fairwash.store.write_thresholds` file, the
-    same as the pipeline's reference files; a damaged or non-matching entry is recomputed.
-
-    Returns
-    -------
-    thresholds : fairwash.detect.thresholds.ReferenceThresholds
-    info : dict
-        ``cache`` ("used", "written", "off", or "unwritable"), ``path``, ``seconds``.
-    """
-    # POT (via the battery) only when a command runs: `fairwash --help` answers at once
-    from fairwash.protocol.thresholds import ThresholdSettings, ThresholdStore
-
-    settings = ThresholdSettings(tests=tuple(tests), n_draws=n_draws, level=level, rule=rule,  # type: ignore[arg-type]
-                                 seed=seed)
-    return ThresholdStore(context, settings, cache_dir=cache_dir).get(m)
 
 
 def battery_context(full_rows: np.ndarray, w_method: str):

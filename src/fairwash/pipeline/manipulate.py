@@ -17,7 +17,7 @@ from fairwash.fairness import disparate_impact
 from fairwash.manipulate import METHODS, Manipulation, run_method
 from fairwash.store import read_manipulation, read_manipulation_summary, write_manipulation
 
-__all__ = ["load_audit_model", "manipulate_stage", "load_manipulation", "shift_table"]
+__all__ = ["load_audit_model", "manipulate_stage", "shift_table"]
 
 
 def load_audit_model(
@@ -86,8 +86,6 @@ def manipulate_stage(
     return summary
 
 
-#: For callers that still import it from here: the reader is :func:`fairwash.store.read_manipulation`.
-load_manipulation = read_manipulation
 
 
 def shift_table(
