@@ -26,6 +26,7 @@ kind               parts                                        wildcards
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from collections.abc import Mapping
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from fairwash.detect.battery import ReferenceThresholds
 
 __all__ = [
+    "user_cache_dir",
     "ROOT",
     "TEMPLATES",
     "template",
@@ -101,6 +103,13 @@ def _relative(kind: str, part: str) -> str:
         return parts[part]
     except KeyError:
         raise KeyError(f"artefact {kind!r} has no part {part!r}; parts: {list(parts)}") from None
+
+
+def user_cache_dir() -> Path:
+    """The auditor's cache (reference thresholds, endpoint answers): ``$FAIRWASH_CACHE``, else
+    ``~/.cache/fairwash``."""
+    env = os.environ.get("FAIRWASH_CACHE")
+    return Path(env).expanduser() if env else Path("~/.cache/fairwash").expanduser()
 
 
 def template(kind: str, part: str, root: str | Path = ROOT) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 from fairwash.catalogue import NO_MMD, TESTS
 from fairwash.data.base import DataError
 from fairwash.fairness import disparate_impact
+from fairwash.store import user_cache_dir
 
 __all__ = ["prepare_from_args", "tests_from_args", "check_battery_args", "cache_dir_default",
            "cache_dir_from_args", "settings_from_args", "store_from_args",
@@ -57,9 +57,8 @@ def check_battery_args(args: argparse.Namespace) -> None:
 
 
 def cache_dir_default() -> Path:
-    """``$FAIRWASH_CACHE`` or ``~/.cache/fairwash``."""
-    env = os.environ.get("FAIRWASH_CACHE")
-    return Path(env).expanduser() if env else Path("~/.cache/fairwash").expanduser()
+    """``$FAIRWASH_CACHE`` or ``~/.cache/fairwash`` (:func:`fairwash.store.user_cache_dir`)."""
+    return user_cache_dir()
 
 
 def cache_dir_from_args(args: argparse.Namespace) -> Path | None:

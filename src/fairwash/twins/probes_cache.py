@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from fairwash.data.base import DataError
 from fairwash.io import atomic_write_json
+from fairwash.store import user_cache_dir
 
 __all__ = ["AnswerCache", "default_cache_path", "row_key"]
 
@@ -35,7 +35,7 @@ def default_cache_path(header: Mapping[str, Any]) -> Path:
 
     ``<cache>`` is ``$FAIRWASH_CACHE``, else ``~/.cache/fairwash``.
     """
-    root = Path(os.environ.get("FAIRWASH_CACHE") or Path.home() / ".cache" / "fairwash")
+    root = user_cache_dir()
     digest = hashlib.sha256(json.dumps(dict(header), sort_keys=True).encode()).hexdigest()[:16]
     return root / "twins-http" / f"{digest}.json"
 
