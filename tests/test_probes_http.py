@@ -47,7 +47,7 @@ class ModelServer:
     def __init__(self, answer: Callable[[list[dict]], list], sleep: float = 1.0) -> None:
         self.answer, self.sleep = answer, sleep
         self.script: list[str] = []
-        self.requests = self.rows = self.answered_rows = 0
+        self.requests = self.rows = self.answered_rows = self.generation = 0
         self.lock = threading.Lock()
         server = self
 
@@ -61,6 +61,7 @@ class ModelServer:
                     server.requests += 1
                     server.rows += len(rows)
                     how = server.script.pop(0) if server.script else "ok"
+                    generation = server.generation
                 if how == "sleep":
                     time.sleep(server.sleep)
                 if how == "500":
@@ -75,8 +76,8 @@ class ModelServer:
                 values = [7] * len(rows) if how == "seven" else list(server.answer(rows))
                 values = values[:-1] if how == "short" else values
                 if how == "ok" or how == "sleep":
-                    with server.lock:
-                        server.answered_rows += len(rows)
+                    with server.lock:  # a slow request of an earlier test, answered late, is not counted
+                        server.answered_rows += len(rows) if generation == server.generation else 0
                 self._send(200, json.dumps({"predictions": values}).encode())
 
             def _send(self, code: int, body: bytes, reason: str | None = None) -> None:
@@ -96,7 +97,9 @@ class ModelServer:
         self.thread.start()
 
     def reset(self) -> None:
-        self.script, self.requests, self.rows, self.answered_rows = [], 0, 0, 0
+        with self.lock:
+            self.script, self.requests, self.rows, self.answered_rows = [], 0, 0, 0
+            self.generation += 1
 
     def close(self) -> None:
         self.httpd.shutdown()
