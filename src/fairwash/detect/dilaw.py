@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,12 @@ def cell_counts(S: Any, Y_hat: Any) -> np.ndarray:
     if ((s != 0) & (s != 1)).any() or ((y != 0) & (y != 1)).any():
         raise ValueError("S and Y_hat must be binary 0/1")
     return np.bincount(2 * s + y, minlength=4).astype(np.int64)
+
+
+@lru_cache(maxsize=64)
+def _law(cells: tuple[int, ...], m: int) -> CellLaw:
+    """The honest law of one (full data, m), built once: a check of many samples reuses it."""
+    return CellLaw.build(np.array(cells, dtype=np.int64), m)
 
 
 def honest_law(cells: Any, m: int) -> CellLaw:
@@ -209,7 +216,7 @@ def di_test(sample_cells: Any, full_cells: Any, alpha: float = 0.05) -> DITest:
     m, n = int(c.sum()), int(C.sum())
     if m < 1 or m > n:
         raise ValueError(f"sample_cells must count between 1 and n = {n} rows, got {m}")
-    law = CellLaw.build(C, m)
+    law = _law(tuple(int(x) for x in C), m)
     t = di_value(c)
     defined = not (isinstance(t, float) and math.isnan(t))
     num = den = None

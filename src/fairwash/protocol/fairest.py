@@ -33,10 +33,11 @@ from fairwash.data.base import AuditData
 from fairwash.detect.battery import check_thresholds, context_for_thresholds
 from fairwash.detect.cells import cell_di_cap
 from fairwash.detect.context import BatteryContext
-from fairwash.detect.lazy import LazyBattery, TestCounters
+from fairwash.detect.lazy import TestCounters
 from fairwash.detect.thresholds import ReferenceThresholds
 from fairwash.fairness import disparate_impact
 from fairwash.progress import progress_bar
+from fairwash.protocol.compare import RecordingBattery, SearchProtocol
 from fairwash.protocol.levels import ManipulationLevels
 from fairwash.protocol.samples import draw_samples, level_key, sample_di
 from fairwash.resume import Checkpoint
@@ -81,6 +82,7 @@ class FairestResult:
     tests_run: dict[str, int] = field(default_factory=dict)
     method_runs: int = 0
     seconds: float = 0.0
+    protocol: str = "any"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -101,7 +103,24 @@ def search_levels(start: float, step: float, di_original: float) -> list[float]:
         k += 1
 
 
-def _search_level(level: float, open_sets: Sequence[str], sets: Mapping[str, tuple[str, ...]],
+TestSet = tuple[str, ...] | SearchProtocol
+
+
+def _tests_of(spec: TestSet) -> tuple[str, ...]:
+    return spec.tests if isinstance(spec, SearchProtocol) else spec
+
+
+def _passes(spec: TestSet, battery: RecordingBattery) -> bool:
+    return spec.passes(battery) if isinstance(spec, SearchProtocol) else battery.passes(spec)
+
+
+def _cap(spec: TestSet, ctx: BatteryContext, thresholds: ReferenceThresholds, m: int) -> float:
+    if isinstance(spec, SearchProtocol):
+        return spec.cap(ctx, thresholds, m)
+    return cell_di_cap(ctx, thresholds, m, spec)
+
+
+def _search_level(level: float, open_sets: Sequence[str], sets: Mapping[str, TestSet],
                   results: Mapping[str, FairestResult], levels_q: ManipulationLevels, ctx: BatteryContext,
                   thresholds: ReferenceThresholds, m: int, n_samples: int, random_state: int,
                   counters: TestCounters) -> dict[str, dict[str, Any]]:
@@ -130,9 +149,9 @@ def _search_level(level: float, open_sets: Sequence[str], sets: Mapping[str, tup
     rows = man.joint()
     passed: dict[str, list[float]] = {s: [] for s in active}
     for j in above[np.argsort(-dis[above], kind="stable")]:
-        lazy = LazyBattery(ctx, thresholds, rows[idx[j]], counters)
+        lazy = RecordingBattery(ctx, thresholds, rows[idx[j]], counters)
         for s in active:
-            if lazy.passes(sets[s]):
+            if _passes(sets[s], lazy):
                 passed[s].append(float(dis[j]))
     for s in active:
         records[s] = {"level": level, "status": "searched", "target": level + levels_q.target_offset,
@@ -175,15 +194,16 @@ def _level_records(level: float, key: str, checkpoint: Checkpoint | None, counte
 
 
 def _prepare_search(data: AuditData, method: str, m: int, thresholds: ReferenceThresholds,
-                    test_sets: Mapping[str, Sequence[str]], context: BatteryContext | None,
+                    test_sets: Mapping[str, Sequence[str] | SearchProtocol], context: BatteryContext | None,
                     levels_cache: ManipulationLevels | None, model: Any, options: Mapping[str, Any] | None,
                     random_state: int, target_offset: float,
-                    ) -> tuple[BatteryContext, dict[str, tuple[str, ...]], ManipulationLevels]:
+                    ) -> tuple[BatteryContext, dict[str, TestSet], ManipulationLevels]:
     """Validate a search's inputs: its context, test sets (thresholds checked) and ``Q`` cache."""
     ctx = context if context is not None else context_for_thresholds(data.joint(), thresholds)
-    sets = {name: tuple(t) for name, t in test_sets.items()}
+    sets: dict[str, TestSet] = {name: t if isinstance(t, SearchProtocol) else tuple(t)
+                                for name, t in test_sets.items()}
     for t in sets.values():
-        check_thresholds(ctx, thresholds, t, m)
+        check_thresholds(ctx, thresholds, _tests_of(t), m)
     levels_q = levels_cache
     if levels_q is None:
         levels_q = ManipulationLevels(data, method, model=model, options=options, random_state=random_state,
@@ -199,7 +219,7 @@ def fairest_undetected_sets(
     m: int,
     thresholds: ReferenceThresholds,
     *,
-    test_sets: Mapping[str, Sequence[str]],
+    test_sets: Mapping[str, Sequence[str] | SearchProtocol],
     model: Any = None,
     start: float,
     step: float = 0.05,
@@ -230,8 +250,10 @@ def fairest_undetected_sets(
                                           model, options, random_state, target_offset)
     di0 = float(disparate_impact(data.require_y_hat(), data.S))
     counters, runs_before = TestCounters(), levels_q.runs
-    results = {name: FairestResult(method, int(m), t, di0, float(start), float(step), int(n_samples),
-                                   cell_di_cap(ctx, thresholds, m, t) if use_cell_cap else math.inf)
+    results = {name: FairestResult(method, int(m), _tests_of(t), di0, float(start), float(step),
+                                   int(n_samples),
+                                   _cap(t, ctx, thresholds, m) if use_cell_cap else math.inf,
+                                   protocol=t.rule if isinstance(t, SearchProtocol) else "any")
                for name, t in sets.items()}
     open_sets = set(sets)
     levels = search_levels(start, step, di0)
@@ -319,7 +341,7 @@ def fairest_by_size(
     method: str,
     thresholds: Mapping[int, ReferenceThresholds],
     *,
-    test_sets: Mapping[str, Sequence[str]],
+    test_sets: Mapping[str, Sequence[str] | SearchProtocol],
     model: Any = None,
     options: Mapping[str, Any] | None = None,
     start: float,
