@@ -21,6 +21,7 @@ include: "workflow/rules/audit.smk"
 include: "workflow/rules/counterfactual.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/protocols.smk"
 
 
 # Table rules are seconds of work: on a cluster they run beside the scheduler, not in the queue.

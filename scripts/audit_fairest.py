@@ -15,6 +15,6 @@ out = fairest_stage(
     model=model, options=p.options, seed=p.seed, start=p.start, step=p.step, n_samples=p.n_samples,
     ablation=p.ablation, progress=p.progress, out_json=snakemake.output.json, resume_dir=p.resume,
     model_files=[snakemake.input[k] for k in ("weights", "config") if k in snakemake.input.keys()],
-    model_params=p.model,
+    model_params=p.model, protocols=p.protocols,
 )
 print({m: {k: v["best_di"] for k, v in r.items()} for m, r in out["sizes"].items()}, file=sys.stderr)

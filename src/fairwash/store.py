@@ -16,6 +16,7 @@ kind               parts                                        wildcards
 ``reference``      ``json``                                     ``ds``, ``m``
 ``detection``      ``parquet``, ``json``                        ``ds``, ``method``, ``m``
 ``fairest``        ``json``                                     ``ds``, ``method``
+``protocol_honest`` ``parquet``, ``json``                       ``ds``, ``m``
 ``sample_size``    ``parquet``, ``json``                        ``ds``
 ``shift_curve``    ``parquet``, ``json``                        (none)
 ``counterfactual`` ``json``                                     ``ds``
@@ -83,6 +84,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "reference": {"json": "audit/{ds}/reference_m{m}.json"},
     "detection": {"parquet": "audit/{ds}/{method}_m{m}.parquet", "json": "audit/{ds}/{method}_m{m}.json"},
     "fairest": {"json": "audit/{ds}/fairest_{method}.json"},
+    "protocol_honest": {"parquet": "protocols/{ds}/honest_m{m}.parquet",
+                        "json": "protocols/{ds}/honest_m{m}.json"},
     "sample_size": {"parquet": "audit/{ds}/sample_size.parquet", "json": "audit/{ds}/sample_size.json"},
     "shift_curve": {"parquet": "shift_curve/shift_curve.parquet", "json": "shift_curve/shift_curve.json"},
     "counterfactual": {"json": "counterfactual/{ds}.json"},

@@ -96,6 +96,7 @@ rule fairest:
         step=lambda wc: battery(wc.ds, "step"),
         n_samples=lambda wc: battery(wc.ds, "n_samples_fairest"),
         ablation=lambda wc: battery(wc.ds, "tests_ablation"),
+        protocols=lambda wc: battery(wc.ds, "fairest_protocols"),
         progress=progress(),
         resume="results/resume/fairest/{ds}_{method}",
     wildcard_constraints:

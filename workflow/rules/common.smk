@@ -137,6 +137,7 @@ def all_outputs():
         *audit_outputs(),
         *FIGURE_OUTPUTS,
         *TABLE_OUTPUTS,
+        *PROTOCOL_OUTPUTS,
     ]
 
 

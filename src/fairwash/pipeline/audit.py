@@ -24,6 +24,7 @@ from fairwash.detect.context import BatteryContext, WassersteinConfig
 from fairwash.detect.thresholds import ReferenceThresholds, code_mode_thresholds
 from fairwash.io import atomic_write_json, atomic_write_parquet, to_jsonable
 from fairwash.pipeline.manipulate import load_audit_model
+from fairwash.protocol.compare import search_protocols
 from fairwash.protocol.detection_rates import detection, detection_summary, empty_detection
 from fairwash.protocol.fairest import fairest_by_size
 from fairwash.protocol.sample_size import sample_size_study, smallest_safe_fraction
@@ -206,8 +207,12 @@ def fairest_stage(
     resume_dir: str | Path | None = None,
     model_files: Sequence[str | Path] = (),
     model_params: Mapping[str, Any] | None = None,
+    protocols: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Fairest undetected DI of one method at every size, with the seven tests and the ablation.
+
+    ``protocols`` adds one set per protocol of :data:`fairwash.protocol.compare.PROTOCOLS`
+    (``optimal``, ``holm``, ``minp``) searched on the same samples (issue 17's comparison).
 
     ``Q`` at each level is built once and shared by the sizes and by both test sets.
     With ``resume_dir``, every searched level is kept there (see
@@ -223,12 +228,13 @@ def fairest_stage(
         settings = {"stage": "fairest", "method": method, "seed": int(seed), "start": float(start),
                     "step": float(step), "n_samples": int(n_samples), "ablation": list(ablation),
                     "target_offset": float(target_offset), "options": dict(options or {}),
-                    "model": dict(model_params or {})}
+                    "model": dict(model_params or {}), "protocols": list(protocols)}
         inputs = [audited_parquet, *(reference_jsons[m] for m in sorted(reference_jsons)), *model_files]
         ck = Checkpoint(resume_dir, fingerprint(inputs, settings))
     started = time.perf_counter()
     by_size, cache = fairest_by_size(
-        data, method, thr, test_sets={"seven": TESTS, "ablation": tuple(ablation)}, model=model,
+        data, method, thr, test_sets={"seven": TESTS, "ablation": tuple(ablation),
+                                      **search_protocols([p for p in protocols if p != "any"])}, model=model,
         options=options, start=float(start), step=float(step), n_samples=int(n_samples),
         random_state=int(seed), target_offset=target_offset, progress=progress, checkpoint=ck)
     out = {

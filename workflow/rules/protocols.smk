@@ -1,0 +1,89 @@
+# Beyond the paper (issue 17): the paper's battery and the optimal protocol side by side on each data
+# set. Honest false alarms per size, then one table and one figure per data set from the cached
+# references, Table 2's samples and the fairest searches (which search each protocol of
+# `battery.fairest_protocols` on Table 3's samples).
+from fairwash import store
+
+
+rule protocol_honest:
+    input:
+        audited=store.template("audited", "parquet"),
+        reference=store.template("reference", "json"),
+    output:
+        parquet=store.template("protocol_honest", "parquet"),
+        json=store.template("protocol_honest", "json"),
+    log:
+        "results/logs/protocols/{ds}/honest_m{m}.log",
+    benchmark:
+        "results/benchmarks/protocols/honest/{ds}_m{m}.tsv"
+    params:
+        n_honest=lambda wc: battery(wc.ds, "n_honest"),
+        n_honest_optimal=lambda wc: battery(wc.ds, "n_honest_optimal"),
+        seed=lambda wc: audit_seed(wc.ds, "honest", wc.m),
+    wildcard_constraints:
+        ds=_alternation(DATASETS),
+        m=r"\d+",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    conda:
+        ENV
+    script:
+        "../../scripts/protocols_honest.py"
+
+
+def protocol_reference_sizes(ds):
+    """Every size of `ds` with reference thresholds: the tables' and, on Fig. 8's sets, Fig. 8's."""
+    return sorted(set(sizes_of(ds)) | (set(fig8_sizes(ds)) if ds in fig8_datasets() else set()))
+
+
+def protocol_detections(ds):
+    """Table 2's jobs of `ds`: the frames, the manipulations they sampled and their seeds."""
+    return [{"method": me, "m": m,
+             "parquet": str(store.path("detection", "parquet", ds=ds, method=me, m=m)),
+             "manipulated": str(store.path("manipulation", "parquet", ds=ds, method=me)),
+             "summary": str(store.path("manipulation", "json", ds=ds, method=me)),
+             "seed": audit_seed(ds, "detect", me, m)}
+            for me in methods_for(ds) for m in sizes_of(ds)]
+
+
+PROTOCOL_OUTPUTS = [out for ds in DATASETS for out in (
+    store.path("table", "csv", name=f"protocols_{ds}"), store.path("table", "md", name=f"protocols_{ds}"),
+    store.path("figure", "png", name=f"protocols_{ds}"))]
+
+
+rule protocol_comparison:
+    input:
+        audited=store.template("audited", "parquet"),
+        references=lambda wc: [store.path("reference", "json", ds=wc.ds, m=m)
+                               for m in protocol_reference_sizes(wc.ds)],
+        honest=lambda wc: [store.path("protocol_honest", "json", ds=wc.ds, m=m) for m in sizes_of(wc.ds)],
+        fairest=lambda wc: [store.path("fairest", "json", ds=wc.ds, method=me) for me in fairest_methods(wc.ds)],
+        detections=lambda wc: [j[k] for j in protocol_detections(wc.ds) for k in ("parquet", "manipulated", "summary")],
+    output:
+        csv=report("results/tables/protocols_{ds}.csv", caption="../report/protocols.rst",
+                   category="Beyond the paper: protocols"),
+        md="results/tables/protocols_{ds}.md",
+        png=report("results/figures/protocols_{ds}.png", caption="../report/protocols.rst",
+                   category="Beyond the paper: protocols"),
+    log:
+        "results/logs/protocols/{ds}/comparison.log",
+    benchmark:
+        "results/benchmarks/protocols/comparison/{ds}.tsv"
+    params:
+        sizes=lambda wc: protocol_reference_sizes(wc.ds),
+        methods=lambda wc: fairest_methods(wc.ds),
+        jobs=lambda wc: protocol_detections(wc.ds),
+        tau=target_di(),
+        grid_points=lambda wc: battery(wc.ds, "cap_grid_points"),
+    wildcard_constraints:
+        ds=_alternation(DATASETS),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        ENV
+    script:
+        "../../scripts/protocols_comparison.py"
