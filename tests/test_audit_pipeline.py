@@ -133,7 +133,8 @@ def test_tiny_config_pipeline_produces_the_tables(tmp_path, repo):
     targets = ["results/tables/detection.csv", "results/tables/fairest.csv",
                "results/tables/fairest_no_mmd.csv", "results/tables/reference_thresholds.csv",
                "results/tables/sample_size.csv",
-               "results/figures/fig8_sample_size.png"]
+               "results/figures/fig8_sample_size.png", "results/tables/protocols_simtiny.md",
+               "results/figures/protocols_loantiny.png"]
     cmd = [str(snakemake), "-s", str(repo / "Snakefile"), "-d", str(tmp_path), "--configfile",
            str(repo / "tests/config/tiny.yaml"), "--cores", "2", "all", *targets]
     proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=1500)
@@ -144,3 +145,8 @@ def test_tiny_config_pipeline_produces_the_tables(tmp_path, repo):
     assert len(t2) == 2 * 2 * t2["method"].nunique()
     assert (tmp_path / "results/tables/fairest_no_mmd.md").exists()
     assert (tmp_path / "results/figures/fig8_sample_size.png").stat().st_size > 1000
+    md = (tmp_path / "results/tables/protocols_simtiny.md").read_text()
+    assert "## False alarms on honest samples" in md and "| optimal |" in md
+    cmp = pd.read_csv(tmp_path / "results/tables/protocols_loantiny.csv")
+    assert set(cmp["section"]) == {"false_alarms", "fairest", "cap", "recommended_m", "power"}
+    assert set(cmp.loc[cmp["section"] == "fairest", "protocol"]) == {"any", "optimal", "holm"}

@@ -166,7 +166,9 @@ WRITERS = {
     "model": ("train_model", "import_authors"),
     "manipulation": ("manipulate",), "reference": ("reference",), "detection": ("detect_",),
     "fairest": ("fairest",), "sample_size": ("sample_size",), "shift_curve": ("shift_curve",),
-    "counterfactual": ("counterfactual",), "table": ("table_",), "figure": ("figure_", "counterfactual"),
+    "counterfactual": ("counterfactual",), "table": ("table_",),
+    "figure": ("figure_", "counterfactual", "table_protocols"),  # the protocol comparison: table + figure
+    "protocol_honest": ("protocol_honest",),
 }
 
 

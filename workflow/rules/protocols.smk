@@ -53,7 +53,7 @@ PROTOCOL_OUTPUTS = [out for ds in DATASETS for out in (
     store.path("figure", "png", name=f"protocols_{ds}"))]
 
 
-rule protocol_comparison:
+rule table_protocols:
     input:
         audited=store.template("audited", "parquet"),
         references=lambda wc: [store.path("reference", "json", ds=wc.ds, m=m)
@@ -86,4 +86,4 @@ rule protocol_comparison:
     conda:
         ENV
     script:
-        "../../scripts/protocols_comparison.py"
+        "../../scripts/table_protocols.py"

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fairwash.catalogue import COMPLIANCE_THRESHOLD
 from fairwash.figures.style import figure_style, method_style, new_figure, ordered, save_figure
 from fairwash.protocol.compare import PROTOCOLS
 
@@ -80,7 +81,7 @@ def _caps(ax, curve: pd.DataFrame, fairest: pd.DataFrame, recommended: pd.DataFr
     ax.legend(fontsize=6, loc="upper right", ncol=1)
 
 
-def _power(ax, power: pd.DataFrame) -> None:
+def _power(ax, power: pd.DataFrame, tau: float) -> None:
     combos = [(me, m) for me in ordered(power["method"].unique()) for m in sorted(power["m"].unique())
               if ((power["method"] == me) & (power["m"] == m)).any()]
     protocols = [p for p in PROTOCOLS if (power["protocol"] == p).any()]
@@ -92,20 +93,20 @@ def _power(ax, power: pd.DataFrame) -> None:
     ax.set_xticks(np.arange(len(combos)), [f"{me}\nm={m}" for me, m in combos], rotation=90, fontsize=6)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("manipulated samples rejected")
-    ax.set_title("Power against each attack (Table 2's samples, target DI 0.8)")
+    ax.set_title(f"Power against each attack (Table 2's samples, target DI {tau:g})")
     ax.legend(fontsize=6.5, loc="lower right")
 
 
 def plot_protocols(dataset: str, levels: pd.DataFrame, curve: pd.DataFrame, fairest: pd.DataFrame,
                    recommended: pd.DataFrame, power: pd.DataFrame, png: str | Path, *,
-                   tau: float = 0.8, alpha: float = 0.05, pdf: str | Path | None = None) -> list[Path]:
+                   tau: float = COMPLIANCE_THRESHOLD, alpha: float = 0.05, pdf: str | Path | None = None) -> list[Path]:
     """Draw the three panels for ``dataset`` and save them (see the module docstring)."""
     with figure_style():
         fig, axes = new_figure(1, 3, figsize=(17, 5.2), gridspec_kw={"width_ratios": [1, 1.2, 1.5]})
         _false_alarms(axes[0, 0], levels, alpha)
         _caps(axes[0, 1], curve, fairest, recommended, tau)
         if len(power):
-            _power(axes[0, 2], power)
+            _power(axes[0, 2], power, tau)
         else:
             axes[0, 2].set_axis_off()
         fig.suptitle(f"{dataset}: the paper's battery against the optimal protocol (level {alpha:g})")

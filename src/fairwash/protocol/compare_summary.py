@@ -120,20 +120,21 @@ def cap_curve(ctx: BatteryContext, cells: Any, thresholds: Mapping[int, Referenc
 
 
 def recommended_sizes(cells: Any, curve: pd.DataFrame, *, tau: float, alpha: float = 0.05) -> pd.DataFrame:
-    """The smallest ``m`` whose cap is at most ``tau``, per protocol.
+    """The size from which on the cap stays below ``tau``, per protocol.
 
-    ``optimal``: exact (``recommended_sample_size``); ``any``: the first size of ``curve`` with
-    a cap ``<= tau`` (``m_high``) and the largest size below it without (``m_low``): the paper
-    battery's recommended ``m`` lies in ``(m_low, m_high]``.
+    ``optimal``: exact, ``1 + max{m : cap(m) >= tau}``
+    (:func:`fairwash.detect.dilaw.recommended_sample_size`); ``any``: from the sizes of ``curve``
+    (those with reference thresholds): ``m_low`` the largest with a cap ``>= tau``, ``m_high`` the
+    next one — the paper battery's recommended ``m`` lies in ``(m_low, m_high]``.
     """
     size = recommended_sample_size(cells, tau, alpha)
     rows = [{"protocol": "optimal", "m_low": size.m - 1 if size.m is not None else None, "m_high": size.m,
              "exact": True}]
     paper = curve[curve["protocol"] == "any"].sort_values("m")
-    ok = paper[paper["cap"] <= tau]
-    m_high = int(ok["m"].iloc[0]) if len(ok) else None
-    below = paper[(paper["cap"] > tau) & ((paper["m"] < m_high) if m_high is not None else True)]
-    rows.append({"protocol": "any", "m_low": int(below["m"].max()) if len(below) else None, "m_high": m_high,
+    unsafe = paper[paper["cap"] >= tau]
+    m_low = int(unsafe["m"].max()) if len(unsafe) else None
+    later = paper[paper["m"] > m_low] if m_low is not None else paper
+    rows.append({"protocol": "any", "m_low": m_low, "m_high": int(later["m"].min()) if len(later) else None,
                  "exact": False})
     return pd.DataFrame(rows)
 

@@ -1,4 +1,4 @@
-"""Rule protocol_comparison: the protocols' table and figure of one data set."""
+"""Rule table_protocols: the protocols' table and figure of one data set."""
 
 import sys
 
