@@ -1,8 +1,11 @@
 """Atomic file writing and the project's one JSON convention.
 
-Every writer goes to a temporary file in the destination folder and renames it
-into place (``os.replace`` is atomic on POSIX), so a reader sees either the old
-file or the complete new one.
+Every writer goes to a temporary file in the destination folder, flushes it to disk
+(``fsync``) and renames it into place (``os.replace`` is atomic on POSIX), so a reader
+sees either the old file or the complete new one, even after a power cut. The temporary
+file is created with the mode a plain ``open()`` would give (``0666`` less the umask,
+applied by the kernel: the process's umask is never changed), and an error names the
+target file, not the temporary one.
 
 JSON has no ``NaN`` or ``inf``, and a statistic may be either (the KL of a row outside
 the data is ``inf``). Every JSON file and every ``--json`` output of fairwash is strict
@@ -28,7 +31,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,23 +64,64 @@ INF_TEXT: dict[float, str] = {math.inf: "inf", -math.inf: "-inf"}
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it onto ``path`` on success.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception the temporary file is removed and ``path`` is untouched; an
+    :class:`OSError` is raised again naming ``path`` (``filename``), its message saying
+    which file was being written.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    # mkstemp creates the file 0600; give it the mode a plain open() would (0666 & ~umask)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_path, fd = _new_temp(path)
+        os.close(fd)
+    except OSError as exc:
+        raise _naming(exc, path) from exc
     try:
         yield tmp_path
+        _fsync(tmp_path)
         os.replace(tmp_path, path)
-    except BaseException:
+        _fsync(path.parent, directory=True)
+    except BaseException as exc:
         tmp_path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (None, str(tmp_path)):
+            raise _naming(exc, path) from exc
         raise
+
+
+def _new_temp(path: Path) -> tuple[Path, int]:
+    """A new file ``.<name>.<random>.tmp`` beside ``path``, opened exclusively with mode 0666
+    (the kernel applies the umask, as for a plain ``open()``)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return tmp, os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
+def _fsync(path: Path, *, directory: bool = False) -> None:
+    """Flush ``path``'s data (or a folder's entries, best effort) to disk."""
+    try:
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    except OSError:
+        if directory:
+            return  # some systems cannot open a folder: the rename is still atomic
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not directory:
+            raise
+    finally:
+        os.close(fd)
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` again, naming the target ``path`` (not the temporary file)."""
+    if exc.errno:  # OSError(errno, ...) is the matching subclass (PermissionError, ...)
+        return OSError(exc.errno, f"{exc.strerror or exc} (writing {path})", str(path))
+    return OSError(f"{exc} (writing {path})")
 
 
 def _write_with(path: str | Path, writer: Callable[[Path], None]) -> None:

@@ -9,6 +9,12 @@ the same inputs and settings reads them back instead of recomputing; a rerun wit
 inputs or settings finds a different fingerprint and starts afresh. The job removes the
 folder once its outputs are written.
 
+Folders are created owner-only (0700), and :meth:`Checkpoint.clear` removes only the
+folders a checkpoint created: each parent it creates holds a marker file (``.fairwash-made``),
+and a parent is removed only when nothing but that marker is left in it; never a cache folder
+or a parent that was there before. With ``secret``, each unit carries a keyed checksum and
+a unit whose checksum does not match is recomputed (the threshold cache's partial draws).
+
 Units are pure functions of their seeds, so a resumed job writes the same results as
 an uninterrupted one (timings aside). The resumable reference draws are
 :func:`fairwash.protocol.thresholds.reference_draws_resumable`.
@@ -17,7 +23,9 @@ an uninterrupted one (timings aside). The resumable reference draws are
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 import re
 import shutil
 from collections.abc import Iterable, Mapping
@@ -28,11 +36,43 @@ import pandas as pd
 
 from fairwash.io import atomic_write_parquet, atomic_write_text
 
-__all__ = ["Checkpoint", "fingerprint"]
+__all__ = ["Checkpoint", "fingerprint", "private_dir", "make_private_dirs"]
 
 _KEY = re.compile(r"^[A-Za-z0-9_.=-]+$")
+#: Left in each parent folder a checkpoint creates: the mark that :meth:`Checkpoint.clear` may remove it.
+MADE_MARKER = ".fairwash-made"
 _FINGERPRINT = "_fingerprint.json"
 _SECONDS = ".seconds"
+
+
+def make_private_dirs(directory: str | Path) -> list[Path]:
+    """Create ``directory`` and its missing parents, each 0700; return those created (outermost first).
+
+    A folder that exists already is left as it is.
+    """
+    directory = Path(directory)
+    missing = []
+    p = directory
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    created = []
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made by a concurrent process meanwhile: not ours
+        os.chmod(d, 0o700)  # mkdir's mode passes through the umask; owner-only whatever it is
+        created.append(d)
+    return created
+
+
+def private_dir(directory: str | Path) -> Path:
+    """``directory``, created 0700 (with its missing parents) if it does not exist."""
+    make_private_dirs(directory)
+    return Path(directory)
 
 
 def _file_digest(path: str | Path) -> str:
@@ -72,6 +112,9 @@ class Checkpoint:
         The job's own folder (e.g. ``results/resume/reference/puc_m4000``).
     fingerprint : mapping
         From :func:`fingerprint`. A folder holding another fingerprint is emptied.
+    secret : bytes, optional
+        Key of a checksum stored with each unit (HMAC-SHA-256); a unit whose checksum is
+        missing or wrong reads as not done.
 
     Examples
     --------
@@ -83,8 +126,10 @@ class Checkpoint:
     >>> ck.clear()
     """
 
-    def __init__(self, directory: str | Path, fingerprint: Mapping[str, Any]) -> None:
+    def __init__(self, directory: str | Path, fingerprint: Mapping[str, Any], *,
+                 secret: bytes | None = None) -> None:
         self.directory = Path(directory)
+        self._secret = secret
         text = _dumps(fingerprint)
         marker = self.directory / _FINGERPRINT
         if self.directory.exists() and (not marker.exists() or marker.read_text() != text):
@@ -92,7 +137,9 @@ class Checkpoint:
         self.resumed = self.directory.exists()
         #: compute seconds of the units read back so far (done by earlier attempts)
         self.resumed_seconds = 0.0
-        self.directory.mkdir(parents=True, exist_ok=True)
+        for made in make_private_dirs(self.directory):
+            if made != self.directory:
+                (made / MADE_MARKER).touch()
         if not marker.exists():
             atomic_write_text(text, marker)
 
@@ -112,14 +159,26 @@ class Checkpoint:
         path = self._path(key, ".json")
         if not path.exists():
             return default
+        text = path.read_text()
+        if self._secret is not None:
+            mac = self._path(key, ".hmac")
+            if not mac.exists() or not hmac.compare_digest(mac.read_text().strip(), self._mac(text)):
+                return default  # edited or unsigned: done again
         self.resumed_seconds += self.seconds(key)
-        return json.loads(path.read_text())
+        return json.loads(text)
+
+    def _mac(self, text: str) -> str:
+        assert self._secret is not None
+        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()
 
     def put(self, key: str, value: Any, *, seconds: float = 0.0) -> None:
         """Store a finished unit (atomically: an interruption leaves no half file) and the
         seconds it took, so that a resumed job can report the work its outputs cost."""
         atomic_write_text(f"{float(seconds)!r}\n", self._path(key, _SECONDS))
-        atomic_write_text(_dumps(value), self._path(key, ".json"))
+        text = _dumps(value)
+        if self._secret is not None:
+            atomic_write_text(self._mac(text) + "\n", self._path(key, ".hmac"))
+        atomic_write_text(text, self._path(key, ".json"))
 
     def seconds(self, key: str) -> float:
         """Compute seconds stored with unit ``key`` (0 when none were)."""
@@ -137,14 +196,20 @@ class Checkpoint:
         """Finished units stored (temporary files of an interrupted write not counted)."""
         names = (p.name for p in self.directory.iterdir())
         return sum(1 for name in names
-                   if name != _FINGERPRINT and not name.startswith(".") and not name.endswith(_SECONDS))
+                   if name != _FINGERPRINT and not name.startswith(".") and not name.endswith(_SECONDS)
+                   and not name.endswith(".hmac"))
 
     def clear(self) -> None:
         """Remove the folder (call once the job's outputs are written), and its parent and
-        grandparent (``results/resume/<rule>``, ``results/resume``) when they are left empty."""
+        grandparent (``results/resume/<rule>``, ``results/resume``) when a checkpoint created them
+        (they hold :data:`MADE_MARKER`) and nothing else is left in them; never a folder that
+        existed before (a cache folder, a home)."""
         shutil.rmtree(self.directory, ignore_errors=True)
         for parent in (self.directory.parent, self.directory.parent.parent):
             try:
-                parent.rmdir()  # only succeeds on an empty folder (another job may still be running)
+                if [p.name for p in parent.iterdir()] != [MADE_MARKER]:
+                    break  # not made by a checkpoint, or another job is still running there
+                (parent / MADE_MARKER).unlink()
+                parent.rmdir()
             except OSError:
                 break

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from fairwash.cli.options import EXIT_INTERNAL, EXIT_USAGE
 from fairwash.cli.parser import build_parser
 from fairwash.data.base import DataError
+from fairwash.text import MESSAGE_LIMIT, shown
 
 __all__ = ["main"]
 
@@ -27,12 +28,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DataError, ValueError) as exc:  # DataError, ModelError are ValueErrors: the user's input
         if debug:
             raise
-        print(f"fairwash: error: {exc}", file=sys.stderr)
+        print(f"fairwash: error: {shown(exc, MESSAGE_LIMIT, newlines=True)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         if debug:
             raise
-        print(f"fairwash: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        text = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+        print(f"fairwash: error: {shown(text, MESSAGE_LIMIT, newlines=True)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("fairwash: interrupted", file=sys.stderr)
@@ -41,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         else:
-            print(f"fairwash: internal error: {type(exc).__name__}: {exc}\n"
+            what = shown(exc, MESSAGE_LIMIT, newlines=True)
+            print(f"fairwash: internal error: {type(exc).__name__}: {what}\n"
                   "(this is a bug, not a problem with your files; rerun with --debug for the traceback)",
                   file=sys.stderr)
         return EXIT_INTERNAL

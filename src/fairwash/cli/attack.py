@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+import pandas as pd
+
 from fairwash.catalogue import COMPLIANCE_THRESHOLD, ROW_PRESERVING_METHODS, sample_size
 from fairwash.cli.common import prepare_from_args
 from fairwash.cli.options import (
@@ -17,15 +19,48 @@ from fairwash.cli.options import (
     fraction_arg,
     positive_float,
     positive_int,
+    seed_arg,
 )
 from fairwash.cli.render import fmt_di, key_values, print_json
 from fairwash.data.base import DataError
 from fairwash.io import atomic_write_json, atomic_write_parquet, atomic_write_text
 from fairwash.protocol.rows import attack_rows  # re-exported: its historical path (fairwash.cli)
 
-__all__ = ["REDTEAM_BANNER", "register", "cmd_attack", "render_attack", "attack_rows"]
+__all__ = ["REDTEAM_BANNER", "register", "cmd_attack", "render_attack", "attack_rows", "neutralise_formulas"]
 
 REDTEAM_BANNER = "RED-TEAM EXERCISE: this sample is deliberately manipulated"
+#: A text cell starting with one of these is a formula to a spreadsheet (``=HYPERLINK(...)``).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """``frame`` with every text cell (and column name) that a spreadsheet would run as a formula
+    prefixed by ``'``, and how many were.
+
+    Numeric columns are left alone (``-1.5`` is a number, not a formula).
+
+    Examples
+    --------
+    >>> out, k = neutralise_formulas(pd.DataFrame({"a": ["=HYPERLINK(1)", "ok"], "b": [-1, 2]}))
+    >>> out["a"].tolist(), out["b"].tolist(), k
+    (["'=HYPERLINK(1)", 'ok'], [-1, 2], 1)
+    """
+    def fix(v: object) -> object:
+        return "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+
+    out = frame.copy()
+    count = 0
+    for col in out.columns:
+        if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
+            continue
+        hit = out[col].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        if hit.any():
+            count += int(hit.sum())
+            out[col] = out[col].astype(object).map(fix)
+    names = [fix(str(c)) for c in out.columns]
+    count += sum(1 for a, b in zip(names, out.columns, strict=True) if a != str(b))
+    out.columns = names
+    return out, count
 
 _ATTACK_DESCRIPTION = """\
 fairwash attack: RED-TEAM EXERCISE -- write a deliberately manipulated sample.
@@ -58,6 +93,10 @@ outputs:
   FILE (CSV or parquet, by extension) with the full file's columns,
   FILE.redteam.json (provenance), and a summary with the banner
   "RED-TEAM EXERCISE: this sample is deliberately manipulated".
+  In a CSV, a text cell that a spreadsheet would run as a formula (starting with
+  =, +, -, @, a tab or a carriage return) is written with a leading ' (counted in
+  the summary): such a cell then differs from the full data's; write parquet for an
+  exact copy.
 """
 
 _ATTACK_EPILOG = """\
@@ -87,7 +126,7 @@ def register(sub: Any) -> None:
     s.add_argument("--fraction", type=fraction_arg, metavar="F",
                    help="rows to write, as a fraction of the full data")
     g.add_argument("--out", required=True, metavar="FILE", help="output file (.csv or .parquet)")
-    g.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")
+    g.add_argument("--seed", type=seed_arg, default=0, help="seed of the draw, 0 to 4294967295 (default 0)")
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     debug_option(p)
     p.set_defaults(func=cmd_attack)
@@ -108,11 +147,15 @@ def cmd_attack(args: argparse.Namespace, out: TextIO) -> int:
         raise DataError(f"--size {m} is larger than the full data ({full.n} rows)")
     sample = red_team_sample(full_df, full, report, args.method, target=args.target, m=m, seed=args.seed)
     provenance = _provenance(args, report, sample, m, full.n)
-    side = _write(sample, provenance, args, out_path, is_parquet)
+    side, neutralised = _write(sample, provenance, args, out_path, is_parquet)
     if args.json:
         print_json({**provenance, "out": str(out_path), "sidecar": str(side)}, out)
     else:
         render_attack(args, report, sample, m, full.n, out_path, side, out)
+        if neutralised:
+            out.write(f"neutralised {neutralised} text cell(s) that a spreadsheet would run as formulas "
+                      "(prefixed with '); they no longer equal the full data's: write .parquet for an exact "
+                      "copy\n")
     return EXIT_OK
 
 
@@ -128,18 +171,21 @@ def _provenance(args: argparse.Namespace, report: Any, sample: Any, m: int, n: i
 
 
 def _write(sample: Any, provenance: dict[str, Any], args: argparse.Namespace, out_path: Path,
-           is_parquet: bool) -> Path:
-    """Write the sample (labelled as manipulated) and its sidecar; return the sidecar's path."""
+           is_parquet: bool) -> tuple[Path, int]:
+    """Write the sample (labelled as manipulated) and its sidecar; return the sidecar's path and
+    the number of formula cells neutralised (CSV only)."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    neutralised = 0
     if is_parquet:
         atomic_write_parquet(sample.frame, out_path)
     else:
+        frame, neutralised = neutralise_formulas(sample.frame)
         header = (f"# {REDTEAM_BANNER} (fairwash attack --method {args.method} --target {args.target:g} "
                   f"--seed {args.seed}); not an audit sample\n")
-        atomic_write_text(header + sample.frame.to_csv(index=False), out_path)
+        atomic_write_text(header + frame.to_csv(index=False), out_path)
     side = out_path.with_name(out_path.name + ".redteam.json")
-    atomic_write_json(provenance, side)
-    return side
+    atomic_write_json(provenance | {"formula_cells_neutralised": neutralised}, side)
+    return side, neutralised
 
 
 def render_attack(args: argparse.Namespace, report: Any, sample: Any, m: int, n: int, out_path: Path,

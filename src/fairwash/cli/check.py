@@ -10,10 +10,12 @@ from fairwash.catalogue import COMPLIANCE_THRESHOLD
 from fairwash.cli.common import (
     cache_dir_from_args,
     check_battery_args,
+    check_battery_size,
     notify,
     prepare_from_args,
     settings_from_args,
     tests_from_args,
+    warn_inputs,
 )
 from fairwash.cli.options import (
     COMMON_INPUT_HELP,
@@ -27,6 +29,7 @@ from fairwash.cli.options import (
 from fairwash.cli.render import fmt_di, fmt_num, key_values, print_json, table
 from fairwash.data.base import DataError
 from fairwash.protocol.combine import COMBINE_RULES
+from fairwash.text import shown_list
 
 MAX_NAMED_ROWS = 20  # offending rows named in the text (all of them in --json)
 
@@ -124,21 +127,27 @@ def register(sub: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    """``fairwash check``: the battery on a sample (:func:`fairwash.protocol.check.check_sample`)."""
-    # POT only when a check runs: `fairwash --help` answers at once
-    from fairwash.protocol.check import check_sample
+    """``fairwash check``: the battery on a sample (:func:`fairwash.protocol.check.check_sample`).
 
-    # the optimal protocol's module loads SciPy: only when a check runs
-    from fairwash.protocol.optimal import check_optimal
-
+    The arguments and the files are checked before SciPy, POT or torch is loaded: a
+    misspelt file name is reported at once.
+    """
     tests = tests_from_args(args)
     check_battery_args(args)
     _check_protocol_args(args)
     (full, sample, inputs), _ = prepare_from_args(args, args.sample)
     assert sample is not None
+    warn_inputs(inputs, args.json)
     if args.protocol == "optimal":
+        # the optimal protocol's module loads SciPy: only once the inputs are valid
+        from fairwash.protocol.optimal import check_optimal
+
         report: Any = check_optimal(full, sample, alpha=round(1 - args.level, 12), recommend=args.recommend)
     else:
+        check_battery_size(full.n, sample.n, tests, args.w_method)
+        # POT only once the inputs are valid and the problem fits in memory
+        from fairwash.protocol.check import check_sample
+
         report = check_sample(full, sample, tests=tests, settings=settings_from_args(args, tests),
                               w_method=args.w_method, cache_dir=cache_dir_from_args(args),
                               threshold_files=args.thresholds, notify=None if args.json else notify,
@@ -171,6 +180,8 @@ def _provenance_text(info: dict[str, Any]) -> str:
         return f"computed in {info['seconds']:.1f} s, cached in {info['path']}"
     if info["cache"] == "off":
         return f"computed in {info['seconds']:.1f} s (cache off)"
+    if info["cache"] == "none":
+        return "none needed (no test here is calibrated by honest draws)"
     return f"computed in {info['seconds']:.1f} s (cache not writable: {info.get('error')})"
 
 
@@ -187,7 +198,9 @@ def _info_lines(report: Any, inputs: Any) -> list[tuple[str, str]]:
         ("missing", inputs.missing_text()),
     ]
     if inputs.ignored_columns:
-        info.append(("ignored", f"sample-only column(s) {inputs.ignored_columns}"))
+        info.append(("ignored", f"sample-only column(s) {shown_list(inputs.ignored_columns)}"))
+    if inputs.redteam:
+        info.append(("RED-TEAM", inputs.redteam))
     rule_txt = f"{report.level * 100:g} % quantile" if thr.rule == "quantile" else "mean + 1.96 std"
     info.append(("thresholds", f"{rule_txt} of {thr.n_draws} honest samples of {m} rows (seed {report.seed}, "
                                f"W_A {report.w_method}); {_provenance_text(report.provenance)}"))
@@ -265,6 +278,7 @@ def _optimal_lines(res: Any, inputs: Any) -> list[tuple[str, str]]:
                      "--protocol paper for the paper's battery"),
         *_file_lines(inputs, n, m),
         ("missing", inputs.missing_text()),
+        *([("RED-TEAM", inputs.redteam)] if inputs.redteam else []),
         ("membership", mem_txt),
         ("DI test", f"{verdict}: sample DI {fmt_di(test.statistic)}, p = P_honest(DI >= it) = "
                     f"{fmt_num(test.p_value, 3)}; cap at m = {m}: {fmt_di(cap.value)} "

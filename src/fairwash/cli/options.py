@@ -8,9 +8,11 @@ import math
 from typing import Any
 
 from fairwash.catalogue import TESTS
+from fairwash.protocol.limits import DEFAULT_READ_LIMITS, fmt_bytes, parse_bytes
 
 __all__ = ["EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE", "EXIT_INTERNAL", "Formatter", "COMMON_INPUT_HELP",
-           "csv_list", "positive_int", "fraction_arg", "positive_float", "add_data_options",
+           "csv_list", "positive_int", "fraction_arg", "positive_float", "size_arg", "seed_arg",
+           "add_data_options",
            "add_battery_options", "debug_option"]
 
 EXIT_OK = 0
@@ -77,6 +79,25 @@ def positive_float(text: str) -> float:
     return v
 
 
+def size_arg(text: str) -> int:
+    """``--max-bytes``: ``500M``, ``2G`` or a number of bytes."""
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def seed_arg(text: str) -> int:
+    """A seed: an integer from 0 to 2**32 - 1 (NumPy's seed sequences take no negative entropy)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 4294967295, got {text!r}") from None
+    if not 0 <= v < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 4294967295, got {text!r}")
+    return v
+
+
 def add_data_options(p: argparse.ArgumentParser, *, sample: bool) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--full", required=True, metavar="FILE",
@@ -103,6 +124,19 @@ def add_data_options(p: argparse.ArgumentParser, *, sample: bool) -> None:
                    help="drop rows with missing values (reported) instead of refusing them")
     g.add_argument("--max-levels", type=positive_int, default=50, metavar="N",
                    help="most distinct values a text feature may have (default 50)")
+    g.add_argument("--sep", metavar="CHAR", default=None,
+                   help="CSV field separator (default ',', tab for .tsv); e.g. --sep ';'")
+    g.add_argument("--encoding", metavar="NAME", default="utf-8",
+                   help="CSV text encoding (default utf-8; e.g. latin-1 for a Windows export)")
+    lim = DEFAULT_READ_LIMITS
+    g.add_argument("--max-rows", type=positive_int, default=lim.max_rows, metavar="N",
+                   help=f"refuse a file with more rows (default {lim.max_rows:,})")
+    g.add_argument("--max-columns", type=positive_int, default=lim.max_columns, metavar="N",
+                   help=f"refuse a file with more columns (default {lim.max_columns:,})")
+    g.add_argument("--max-bytes", type=size_arg, default=lim.max_bytes, metavar="SIZE",
+                   help=f"refuse a file holding more data: a CSV's text once decompressed, a parquet "
+                        f"file's size in memory (default {fmt_bytes(lim.max_bytes)}; e.g. 500M, 8G). "
+                        "Files are checked before they are expanded; only regular files are read")
 
 
 def add_battery_options(p: argparse.ArgumentParser) -> None:
@@ -120,7 +154,8 @@ def add_battery_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--w-method", choices=("exact", "subref", "sliced"), default="exact",
                    help="W_A estimator: exact OT (default), exact against a 5 000-row subsample of "
                         "the full data, or sliced Wasserstein; faster on large data")
-    g.add_argument("--seed", type=int, default=0, help="seed of the honest draws (default 0)")
+    g.add_argument("--seed", type=seed_arg, default=0,
+                   help="seed of the honest draws, 0 to 4294967295 (default 0)")
     g.add_argument("--cache-dir", metavar="DIR",
                    help="where reference thresholds are cached "
                         "(default $FAIRWASH_CACHE or ~/.cache/fairwash)")

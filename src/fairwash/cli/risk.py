@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from fairwash.catalogue import ROW_PRESERVING_METHODS
+from fairwash.catalogue import ROW_PRESERVING_METHODS, sample_size
 from fairwash.cli.common import (
     battery_context,
     check_battery_args,
+    check_battery_size,
     di,
     prepare_from_args,
     store_from_args,
     tests_from_args,
+    warn_inputs,
 )
 from fairwash.cli.options import (
     COMMON_INPUT_HELP,
@@ -101,13 +103,17 @@ def register(sub: Any) -> None:
 def cmd_risk(args: argparse.Namespace, out: TextIO) -> int:
     """``fairwash risk``: the optimal protocol's cap or recommended size, then with ``--simulate``
     :func:`~fairwash.protocol.risk.risk_at_fraction` or :func:`~fairwash.protocol.risk.risk_for_target`."""
-    # SciPy / POT only when an answer is computed: `fairwash --help` answers at once
-    from fairwash.protocol.risk import cap_at_fraction, size_for_target
-
     tests = tests_from_args(args)
     check_battery_args(args)
     methods = _methods_from_args(args)
     (full, _, inputs), _ = prepare_from_args(args, None)
+    warn_inputs(inputs, args.json)
+    if args.simulate:
+        fractions = [args.fraction] if args.fraction is not None else args.fractions
+        check_battery_size(full.n, max(sample_size(f, full.n) for f in fractions), tests, args.w_method)
+    # SciPy / POT only once the inputs are valid: a misspelt file is reported at once
+    from fairwash.protocol.risk import cap_at_fraction, size_for_target
+
     alpha = round(1 - args.level, 12)
     if args.fraction is not None:
         cap = cap_at_fraction(full, args.fraction, alpha)

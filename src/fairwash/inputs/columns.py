@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 
 from fairwash.data.base import DataError
+from fairwash.text import quoted, shown
 
 __all__ = ["check_columns"]
 
 
 def _label(frame: pd.DataFrame, default: str) -> str:
-    return str(frame.attrs.get("path", default))
+    return shown(frame.attrs.get("path", default), 300)
 
 
 def _close(name: str, choices: Sequence[str]) -> list[str]:
@@ -29,8 +30,8 @@ def _close(name: str, choices: Sequence[str]) -> list[str]:
 
 def _show_columns(columns: Sequence[str], limit: int = 40) -> str:
     cols = list(columns)
-    shown = ", ".join(cols[:limit])
-    return shown + (f", ... ({len(cols) - limit} more)" if len(cols) > limit else "")
+    text = ", ".join(shown(c, 80) for c in cols[:limit])
+    return text + (f", ... ({len(cols) - limit} more)" if len(cols) > limit else "")
 
 
 def check_columns(frame: pd.DataFrame, names: Sequence[str], role: str, where: str) -> None:
@@ -46,7 +47,7 @@ def check_columns(frame: pd.DataFrame, names: Sequence[str], role: str, where: s
     parts = []
     for c in missing:
         near = _close(c, cols)
-        parts.append(f"{c!r}" + (f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""))
+        parts.append(quoted(c) + (f" (did you mean {' or '.join(map(quoted, near))}?)" if near else ""))
     raise DataError(
         f"{where}: no {role + ' ' if role else ''}column {', '.join(parts)}. "
         f"Available columns: {_show_columns(cols)}"
@@ -64,11 +65,12 @@ def _kind(series: pd.Series) -> str:
 
 
 def _fmt(v: Any) -> str:
+    """A value of a user's column for a message: numbers as numbers, text :func:`quoted`."""
     if isinstance(v, float | np.floating) and float(v).is_integer():
         return repr(int(v))
     if isinstance(v, np.generic):
         v = v.item()
-    return repr(v)
+    return quoted(v, 80) if isinstance(v, str) else shown(repr(v), 80)
 
 
 def _distinct(series: pd.Series, limit: int = 12) -> str:
@@ -77,5 +79,5 @@ def _distinct(series: pd.Series, limit: int = 12) -> str:
         vals = sorted(vals)
     except TypeError:
         vals = sorted(vals, key=str)
-    shown = ", ".join(_fmt(v) for v in vals[:limit])
-    return "[" + shown + (f", ... ({len(vals) - limit} more)" if len(vals) > limit else "") + "]"
+    text = ", ".join(_fmt(v) for v in vals[:limit])
+    return "[" + text + (f", ... ({len(vals) - limit} more)" if len(vals) > limit else "") + "]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ import pandas as pd
 
 from fairwash.data.base import DataError
 from fairwash.inputs.columns import _kind
+from fairwash.text import quoted, shown, shown_list
 
 __all__ = ["MAX_LEVELS", "Encoding", "_fit_encoding"]
 
@@ -52,9 +54,9 @@ class Encoding:
                 if not known.all():
                     bad = pd.unique(text[~known])
                     raise DataError(
-                        f"{where}: column {col!r} has value(s) {[str(b) for b in bad[:5]]} that the full "
+                        f"{where}: column {quoted(col)} has value(s) {shown_list(bad, 5)} that the full "
                         f"data never takes ({int((~known).sum())} row(s)); its levels there are "
-                        f"{list(levels)[:20]}"
+                        f"{shown_list(levels, 20)}"
                     )
                 blocks.append((text[:, None] == np.asarray(levels)[None, :]).astype(np.float64))
             else:
@@ -63,11 +65,47 @@ class Encoding:
         return (raw - self.mean) / self.scale
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the names and levels (from the files) :func:`~fairwash.text.shown`."""
         return {
-            "features": list(self.features),
-            "categorical": {k: list(v) for k, v in self.categorical.items()},
-            "columns": list(self.columns),
+            "features": [shown(c) for c in self.features],
+            "categorical": {shown(k): [shown(v) for v in lv] for k, lv in self.categorical.items()},
+            "columns": [shown(c) for c in self.columns],
         }
+
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,.' ]\d{3})+([.,]\d+)?$")
+
+
+def _numbers_as_text(series: pd.Series, col: str, where: str) -> None:
+    """Explain a text column of numbers: a placeholder such as ``?`` or thousands separators.
+
+    Raises
+    ------
+    DataError
+        Most values parse as numbers but some do not (the placeholders are named with their
+        row counts), or the values are numbers written with thousands separators.
+    """
+    text = series.dropna().astype(str).str.strip()
+    if text.empty:
+        return
+    numeric = pd.to_numeric(text, errors="coerce").notna()
+    grouped = text.str.match(_THOUSANDS)
+    if grouped.mean() > 0.5 and (numeric | grouped).all():
+        example = text[grouped].iloc[0]
+        raise DataError(
+            f"{where}: column {quoted(col)} holds numbers written with thousands separators (e.g. "
+            f"{quoted(example)}, {int(grouped.sum())} row(s)), so it reads as text; write the numbers "
+            "without separators (a spreadsheet's plain number format), or leave the column out with "
+            f"--exclude {shown(col)}"
+        )
+    if numeric.mean() > 0.5:
+        others = text[~numeric].value_counts()
+        listed = ", ".join(f"{quoted(v, 40)} ({int(k)} row(s))" for v, k in others.head(5).items())
+        raise DataError(
+            f"{where}: column {quoted(col)} holds numbers except for {listed}, so it reads as text; "
+            "a placeholder for a missing value? Leave such cells empty (then --drop-missing drops "
+            f"those rows), fix the file, or leave the column out with --exclude {shown(col)}"
+        )
 
 
 def _fit_encoding(frame: pd.DataFrame, features: Sequence[str], categorical: Sequence[str],
@@ -79,10 +117,13 @@ def _fit_encoding(frame: pd.DataFrame, features: Sequence[str], categorical: Seq
         if kind == "text" or col in categorical:
             levels = tuple(sorted(pd.unique(frame[col].astype(str))))
             if len(levels) > max_levels:
+                if col not in categorical:
+                    _numbers_as_text(frame[col], col, where)
                 raise DataError(
-                    f"{where}: the text column {col!r} has {len(levels)} distinct values (e.g. "
-                    f"{list(levels[:3])}); it looks like an identifier or free text, not a feature. Leave it "
-                    f"out with --exclude {col}, or allow more levels with --max-levels"
+                    f"{where}: the text column {quoted(col)} has {len(levels)} distinct values (e.g. "
+                    f"{shown_list(levels[:3])}); it looks like an identifier or free text, not a "
+                    f"feature. Leave it "
+                    f"out with --exclude {shown(col)}, or allow more levels with --max-levels"
                 )
             cats[col] = levels
             names.extend(f"{col}={lv}" for lv in levels)

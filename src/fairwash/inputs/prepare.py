@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from fairwash.data.base import RESERVED_COLUMNS, AuditData, DataError
-from fairwash.inputs.columns import _distinct, _kind, _label, check_columns
+from fairwash.inputs.columns import _distinct, _fmt, _kind, _label, check_columns
 from fairwash.inputs.encoding import MAX_LEVELS, Encoding, _fit_encoding
 from fairwash.inputs.rules import OutcomeRule, SRule, _outcome_rule, _s_rule
+from fairwash.text import quoted, shown, shown_list
 
 __all__ = ["InputReport", "prepare"]
 
@@ -43,6 +44,9 @@ class InputReport:
     full_rows, sample_rows : ndarray of int
         Positions, in the files, of the rows used.
     notes : list of str
+    redteam : str or None
+        The red-team label (first comment line of a ``fairwash attack`` CSV) of the sample
+        or the full data, shown: a deliberately manipulated file handed to an audit.
     """
 
     full_path: str
@@ -64,6 +68,7 @@ class InputReport:
     full_rows: np.ndarray = field(repr=False)
     sample_rows: np.ndarray = field(repr=False)
     notes: list[str] = field(default_factory=list)
+    redteam: str | None = None
 
     def missing_text(self) -> str:
         if not self.missing_full and not self.missing_sample:
@@ -72,12 +77,14 @@ class InputReport:
         for label, miss, dropped in (("full data", self.missing_full, self.dropped_full),
                                      ("sample", self.missing_sample, self.dropped_sample)):
             if miss:
-                cols = ", ".join(f"{c} ({k})" for c, k in miss.items())
+                cols = ", ".join(f"{shown(c, 80)} ({k})" for c, k in miss.items())
                 parts.append(f"{label}: {cols}; {dropped} row(s) dropped")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data; every name from the files :func:`~fairwash.text.shown`."""
         return {
+            "redteam": self.redteam,
             "full": {"path": self.full_path, "rows_read": self.rows_full, "rows_used": self.n_full,
                      "missing": self.missing_full, "dropped": self.dropped_full, "groups": self.groups_full},
             "sample": {"path": self.sample_path, "rows_read": self.rows_sample, "rows_used": self.n_sample,
@@ -86,7 +93,7 @@ class InputReport:
             "sensitive": self.s_rule.to_dict(),
             "outcome": self.outcome_rule.to_dict(),
             "features": self.encoding.to_dict(),
-            "ignored_columns": self.ignored_columns,
+            "ignored_columns": [shown(c) for c in self.ignored_columns],
             "notes": self.notes,
         }
 
@@ -114,8 +121,9 @@ def _align_types(full: pd.DataFrame, sample: pd.DataFrame, columns: Sequence[str
             bad = sample[col][conv.isna() & sample[col].notna()]
             if len(bad):
                 raise DataError(
-                    f"{where}: column {col!r} is numeric in the full data but the sample has non-numeric "
-                    f"value(s) {[str(v) for v in pd.unique(bad)[:5]]} ({len(bad)} row(s))"
+                    f"{where}: column {quoted(col)} is numeric in the full data but the sample has "
+                    f"non-numeric "
+                    f"value(s) {shown_list(pd.unique(bad), 5)} ({len(bad)} row(s))"
                 )
             out[col] = conv
         elif kf == "bool" and ks != "bool":
@@ -123,19 +131,45 @@ def _align_types(full: pd.DataFrame, sample: pd.DataFrame, columns: Sequence[str
             mapping = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
             bad = sample[col][~text.isin(mapping) & sample[col].notna()]
             if len(bad):
-                raise DataError(f"{where}: column {col!r} is True/False in the full data but the sample has "
-                                f"value(s) {[str(v) for v in pd.unique(bad)[:5]]}")
+                raise DataError(f"{where}: column {quoted(col)} is True/False in the full data but "
+                                f"the sample has "
+                                f"value(s) {shown_list(pd.unique(bad), 5)}")
             out[col] = text.map(mapping).where(sample[col].notna())
     return out
 
 
 def _missing(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, int]:
+    """Missing values per column with some (names :func:`~fairwash.text.shown`)."""
     counts = frame[list(columns)].isna().sum()
-    return {str(c): int(k) for c, k in counts.items() if k > 0}
+    return {shown(c): int(k) for c, k in counts.items() if k > 0}
+
+
+def _check_finite(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
+    """Refuse ``inf`` / ``-inf`` in a numeric column (the standardisation would make them NaN)."""
+    for col in columns:
+        if _kind(frame[col]) != "numeric":
+            continue
+        values = frame[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        inf = np.isinf(values)
+        if inf.any():
+            raise DataError(
+                f"{where}: column {quoted(col)} has {int(inf.sum())} infinite value(s) (inf or -inf; "
+                f"first at row {int(np.flatnonzero(inf)[0])}); fairwash needs finite numbers: fix the "
+                f"file or leave the column out with --exclude {shown(col)}"
+            )
+
+
+def _redteam_label(frames: Sequence[pd.DataFrame | None]) -> str | None:
+    """The first comment line naming a red-team exercise, of the first file that has one."""
+    for frame in frames:
+        for line in (frame.attrs.get("comments", []) if frame is not None else []):
+            if "RED-TEAM" in line.upper():
+                return shown(line.lstrip("# "), 300)
+    return None
 
 
 def _missing_error(label: str, miss: dict[str, int], n: int) -> DataError:
-    cols = ", ".join(f"{c} ({k} of {n} rows)" for c, k in miss.items())
+    cols = ", ".join(f"{shown(c, 80)} ({k} of {n} rows)" for c, k in miss.items())
     return DataError(
         f"{label}: missing values in {len(miss)} column(s): {cols}. fairwash does not fill them in: fix the "
         "file, leave those columns out with --exclude, or drop the incomplete rows with --drop-missing"
@@ -208,11 +242,14 @@ def prepare(
     used = [sensitive, outcome, *feats]
     ignored: list[str] = []
     notes: list[str] = []
+    redteam = _redteam_label([sample_df, full_df])
+    if redteam is not None:
+        notes.append(f"RED-TEAM: a file is labelled as deliberately manipulated: {redteam}")
     if sample_df is not None:
         check_columns(sample_df, used, "", where_sample)
         ignored = [c for c in sample_df.columns if c not in full_df.columns]
         if ignored:
-            notes.append(f"sample columns absent from the full data, ignored: {ignored}")
+            notes.append(f"sample columns absent from the full data, ignored: {shown_list(ignored)}")
         sample_df = _align_types(full_df, sample_df, used, where_sample, categorical)
     miss_full = _missing(full_df, used)
     miss_sample = _missing(sample_df, used) if sample_df is not None else {}
@@ -221,6 +258,9 @@ def prepare(
             raise _missing_error(where_full, miss_full, len(full_df))
         if miss_sample:
             raise _missing_error(where_sample, miss_sample, len(sample_df))
+    _check_finite(full_df, used, where_full)
+    if sample_df is not None:
+        _check_finite(sample_df, used, where_sample)
     keep_full, f = _complete_rows(full_df, used, where_full)
     keep_sample, smp = (np.empty(0, dtype=np.int64), None) if sample_df is None else \
         _complete_rows(sample_df, used, where_sample)
@@ -239,7 +279,7 @@ def prepare(
         dropped_sample=0 if sample_df is None else len(sample_df) - len(keep_sample),
         s_rule=rules[0], outcome_rule=rules[1], encoding=rules[2],
         groups_full=_groups(full), groups_sample=_groups(sample), ignored_columns=ignored,
-        full_rows=keep_full, sample_rows=keep_sample, notes=notes,
+        full_rows=keep_full, sample_rows=keep_sample, notes=notes, redteam=redteam,
     )
     return full, sample, report
 
@@ -248,7 +288,7 @@ def _feature_columns(full_df: pd.DataFrame, sensitive: str, outcome: str, featur
                      exclude: Sequence[str], categorical: Sequence[str], where_full: str) -> list[str]:
     """The feature columns, every named column checked to exist."""
     if sensitive == outcome:
-        raise DataError(f"the sensitive column and the outcome column are the same ({sensitive!r})")
+        raise DataError(f"the sensitive column and the outcome column are the same ({quoted(sensitive)})")
     check_columns(full_df, [sensitive], "sensitive", where_full)
     check_columns(full_df, [outcome], "outcome", where_full)
     check_columns(full_df, list(exclude), "--exclude", where_full)
@@ -258,15 +298,20 @@ def _feature_columns(full_df: pd.DataFrame, sensitive: str, outcome: str, featur
     else:
         feats = list(dict.fromkeys(features))
         check_columns(full_df, feats, "feature", where_full)
+        both = [c for c in feats if c in set(exclude)]
+        if both:
+            raise DataError(f"--features and --exclude both name {shown_list(both)}: say whether "
+                            f"{'it is' if len(both) == 1 else 'they are'} a feature or not")
         clash = [c for c in feats if c in (sensitive, outcome)]
         if clash:
-            raise DataError(f"--features must not list the sensitive or outcome column: {clash}")
+            raise DataError(f"--features must not list the sensitive or outcome column: {shown_list(clash)}")
         feats = [c for c in feats if c not in set(exclude)]
     reserved = [c for c in feats if c in RESERVED_COLUMNS]
     if reserved:
         # e.g. the true label Y of a pipeline file: a feature named S/Y/Y_hat is ambiguous
         raise DataError(
-            f"{where_full}: column(s) {reserved} would be features but are names fairwash reserves for "
+            f"{where_full}: column(s) {shown_list(reserved)} would be features but are names "
+            f"fairwash reserves for "
             f"S, Y and Y_hat; leave them out with --exclude {','.join(reserved)}, or rename them"
         )
     return feats
@@ -289,12 +334,9 @@ def _build(frame: pd.DataFrame, full: pd.DataFrame, columns: tuple[str, str],
     sensitive, outcome = columns
     if check_values:
         for col in columns:
-            if _kind(full[col]) == "text":
-                known = set(full[col].astype(str))
-                bad = [v for v in pd.unique(frame[col].astype(str)) if v not in known]
-                if bad:
-                    raise DataError(f"{where}: column {col!r} has value(s) {bad[:5]} that the full data "
-                                    f"never takes; its values there are {_distinct(full[col])}")
+            if col == sensitive and s_rule.kind == "threshold":
+                continue  # a threshold, not a coding: any number is on one side of it
+            _check_coding(frame[col], full[col], col, where)
     S = s_rule.apply(frame[sensitive], where)
     Yh = y_rule.apply(frame[outcome], where)
     if S.min() == S.max():
@@ -305,6 +347,26 @@ def _build(frame: pd.DataFrame, full: pd.DataFrame, columns: tuple[str, str],
     X = pd.DataFrame(enc.encode(frame, where), columns=list(enc.columns))
     return AuditData(name, X, S, None, Yh, meta={"path": where, "s_rule": s_rule.describe(),
                                                  "outcome_rule": y_rule.describe()})
+
+
+def _check_coding(values: pd.Series, full: pd.Series, col: str, where: str) -> None:
+    """Refuse a value of the sample's ``col`` that the full data's ``col`` never takes (a code 9
+    where the full data has 0/1 would otherwise silently become "not S = 0")."""
+    if _kind(full) == "text":
+        known = np.asarray(pd.unique(full.astype(str)))
+        have = values.astype(str).to_numpy()
+    else:
+        known = np.asarray(pd.unique(full.to_numpy(dtype=np.float64)))
+        have = values.to_numpy(dtype=np.float64)
+    bad = ~np.isin(have, known)
+    if bad.any():
+        uniq, counts = np.unique(have[bad], return_counts=True)
+        order = np.argsort(-counts, kind="stable")[:5]
+        listed = ", ".join(f"{_fmt(uniq[i])} ({int(counts[i])} row(s))" for i in order)
+        more = f" and {len(uniq) - 5} other value(s)" if len(uniq) > 5 else ""
+        raise DataError(f"{where}: column {quoted(col)} has value(s) the full data never takes: "
+                        f"{listed}{more}, {int(bad.sum())} row(s) in all; its values there are "
+                        f"{_distinct(full)}")
 
 
 def _groups(d: AuditData | None) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -63,6 +64,31 @@ def save_model(
     atomic_write_json(info, directory / "model.json")
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_info(info: Any, meta_path: Path) -> None:
+    """Refuse a ``model.json`` of the wrong shape (it may come from an auditee), naming the field."""
+    if not isinstance(info, dict):
+        raise ModelError(f"{meta_path}: expected a JSON object with the model's fields, got a "
+                         f"{type(info).__name__}")
+    if not isinstance(info.get("format"), str):
+        raise ModelError(f"{meta_path}: 'format' must be the string {MODEL_FORMAT!r}")
+    for key in ("d", "width", "n_blocks"):
+        if key in info and not (isinstance(info[key], int) and not isinstance(info[key], bool)):
+            raise ModelError(f"{meta_path}: {key!r} must be an integer")
+    if "threshold" in info and info["threshold"] is not None and not _number(info["threshold"]):
+        kind = type(info["threshold"]).__name__
+        raise ModelError(f"{meta_path}: 'threshold' must be a number, got a {kind}")
+    std = info.get("standardizer")
+    if std is not None:
+        ok = isinstance(std, dict) and all(
+            isinstance(std.get(k), list) and all(_number(v) for v in std[k]) for k in ("mean", "scale"))
+        if not ok:
+            raise ModelError(f"{meta_path}: 'standardizer' must hold 'mean' and 'scale' as lists of numbers")
+
+
 def load_model(directory: str | os.PathLike) -> tuple[AuditedModel, Standardizer | None, dict[str, Any]]:
     """Read what :func:`save_model` wrote (safetensors + JSON; no pickle).
 
@@ -80,8 +106,9 @@ def load_model(directory: str | os.PathLike) -> tuple[AuditedModel, Standardizer
             raise ModelError(f"model file not found: {p}")
     try:
         info = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{meta_path}: not valid JSON ({exc})") from exc
+    _check_info(info, meta_path)
     if info.get("format") != MODEL_FORMAT:
         raise ModelError(f"{meta_path}: format {info.get('format')!r}, expected {MODEL_FORMAT!r}")
     blob = weights.read_bytes()

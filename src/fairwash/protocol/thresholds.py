@@ -16,12 +16,24 @@ exact W_A at n = 20 000), so both faces of fairwash obtain them here, in one way
   it can): how the command line accepts a pipeline file (``--thresholds FILE``);
 * :class:`ThresholdStore` — thresholds by ``m`` for one full data set and settings:
   given files first, then the cache (``thresholds-<key>.json``), else computed.
+
+The cache is the auditor's, but it lives on disk where another account or a hostile
+file could alter it, so an entry is trusted only when it carries a keyed checksum
+(HMAC-SHA-256, field ``"hmac"``) made with a per-user key (:func:`cache_secret`: 32
+random bytes in ``<cache>/.key``, created 0600); a folder the tool creates is 0700; an
+entry whose checksum does not match is recomputed and overwritten; a cache folder that
+others may write to, or a key file others may read, is not used at all (the thresholds are
+computed and the provenance says why).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
+import stat
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +46,9 @@ from fairwash.catalogue import TESTS, check_tests
 from fairwash.detect import thresholds as detect_thresholds
 from fairwash.detect.context import BatteryContext
 from fairwash.detect.thresholds import ReferenceThresholds, Rule, thresholds_from_draws
-from fairwash.resume import Checkpoint
-from fairwash.store import read_thresholds, write_thresholds
+from fairwash.io import dumps_json, read_json
+from fairwash.resume import Checkpoint, private_dir
+from fairwash.store import read_thresholds, thresholds_from_json, write_thresholds
 
 __all__ = [
     "ThresholdSettings",
@@ -46,7 +59,71 @@ __all__ = [
     "load_matching",
     "obtain_thresholds",
     "ThresholdStore",
+    "cache_secret",
+    "seal",
+    "CacheError",
 ]
+
+#: The per-user key of the cache's checksums, in the cache folder.
+KEY_FILE = ".key"
+
+
+class CacheError(OSError):
+    """The cache folder or its key cannot be trusted (shared, or readable by others)."""
+
+
+def _owner_only(st: os.stat_result, what: str, path: Path, mask: int) -> None:
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise CacheError(f"{what} {path} belongs to another user (uid {st.st_uid})")
+    if st.st_mode & mask:
+        verb, mode = ("write to", "700") if mask == 0o022 else ("read", "600")
+        raise CacheError(f"{what} {path} has mode {stat.S_IMODE(st.st_mode):04o}; others may {verb} it "
+                         f"(chmod {mode} it to use it as a cache)")
+
+
+def cache_secret(cache_dir: str | Path) -> bytes:
+    """The cache's checksum key: ``<cache_dir>/.key`` (32 random bytes, created 0600 on first use).
+
+    The folder is created 0700 (:func:`fairwash.resume.private_dir`) if missing.
+
+    Raises
+    ------
+    CacheError
+        The folder is writable by group or others, or belongs to another user; the key file
+        is readable by group or others, belongs to another user or has not 32 bytes.
+    """
+    folder = private_dir(cache_dir)
+    _owner_only(folder.stat(), "the cache folder", folder, 0o022)
+    key_path = folder / KEY_FILE
+    try:
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        fd = os.open(key_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            _owner_only(os.fstat(fd), "the cache key", key_path, 0o077)
+            key = os.read(fd, 64)
+        finally:
+            os.close(fd)
+        if len(key) != 32:
+            raise CacheError(f"the cache key {key_path} has {len(key)} bytes, not 32") from None
+        return key
+    key = secrets.token_bytes(32)
+    try:
+        os.write(fd, key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return key
+
+
+def seal(content: Mapping[str, Any], key: bytes) -> str:
+    """HMAC-SHA-256 (hex) of a thresholds file's content, without its ``"hmac"`` field.
+
+    Computed on :func:`fairwash.io.dumps_json` of the content, which reads back to the same
+    text, so a file can be checked after it is parsed.
+    """
+    body = {k: v for k, v in content.items() if k != "hmac"}
+    return hmac.new(key, dumps_json(body).encode(), hashlib.sha256).hexdigest()
 
 #: Version of the cache's key; 2: entries are :func:`fairwash.store.write_thresholds` files
 #: (version 1 nested them under ``"thresholds"``; its entries have other names, never read).
@@ -183,11 +260,16 @@ def mismatch(thresholds: ReferenceThresholds, context: BatteryContext, m: int,
 
 
 def load_matching(path: str | Path, context: BatteryContext, m: int,
-                  settings: ThresholdSettings | None = None) -> ReferenceThresholds | None:
-    """The thresholds in ``path`` if it holds a readable file that :func:`mismatch` accepts."""
+                  settings: ThresholdSettings | None = None, *,
+                  key: bytes | None = None) -> ReferenceThresholds | None:
+    """The thresholds in ``path`` if it holds a readable file that :func:`mismatch` accepts
+    (and, with ``key``, whose ``"hmac"`` field is :func:`seal` of its content)."""
     try:
-        thr = read_thresholds(path)
-    except (OSError, ValueError, KeyError, TypeError):
+        content = read_json(path)
+        if key is not None and not hmac.compare_digest(str(content.get("hmac", "")), seal(content, key)):
+            return None  # edited, or written without the key: recomputed and overwritten
+        thr = thresholds_from_json(content)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing or damaged: recomputed and overwritten by the caller
     return thr if mismatch(thr, context, m, settings) is None else None
 
@@ -195,7 +277,7 @@ def load_matching(path: str | Path, context: BatteryContext, m: int,
 def obtain_thresholds(context: BatteryContext, m: int, settings: ThresholdSettings, path: str | Path | None,
                       *, checkpoint: Checkpoint | None = None, extra: Mapping[str, Any] | None = None,
                       reuse: bool = True, tolerate_unwritable: bool = False,
-                      ) -> tuple[ReferenceThresholds, dict[str, Any]]:
+                      key: bytes | None = None) -> tuple[ReferenceThresholds, dict[str, Any]]:
     """Compute-or-load the reference thresholds of one (full data, ``m``, settings) in ``path``.
 
     With ``reuse``, a file at ``path`` matching every field of :func:`cache_key` is read
@@ -203,7 +285,8 @@ def obtain_thresholds(context: BatteryContext, m: int, settings: ThresholdSettin
     ``checkpoint``, which is cleared once they are) and written to ``path`` with
     :func:`fairwash.store.write_thresholds`, ``extra`` fields, ``seconds`` and
     ``resumed_seconds`` (the stored draws' compute time) beside them. A failed write
-    raises, unless ``tolerate_unwritable`` (a cache: the thresholds are returned).
+    raises, unless ``tolerate_unwritable`` (a cache: the thresholds are returned). With
+    ``key``, the file read must carry :func:`seal`'s checksum and the file written carries it.
 
     Returns
     -------
@@ -213,7 +296,7 @@ def obtain_thresholds(context: BatteryContext, m: int, settings: ThresholdSettin
         ``path``, ``seconds``; ``file``: the dict written, when written.
     """
     if reuse and path is not None:
-        thr = load_matching(path, context, m, settings)
+        thr = load_matching(path, context, m, settings, key=key)
         if thr is not None:
             return thr, {"cache": "used", "path": str(path), "seconds": 0.0}
     started = time.perf_counter()
@@ -226,8 +309,10 @@ def obtain_thresholds(context: BatteryContext, m: int, settings: ThresholdSettin
         return thr, {"cache": "off", "path": None, "seconds": seconds}
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        written = write_thresholds(thr, path, dict(extra or {}) | {"seconds": seconds,
-                                                                   "resumed_seconds": resumed})
+        fields = dict(extra or {}) | {"seconds": seconds, "resumed_seconds": resumed}
+        if key is not None:
+            fields["hmac"] = seal(json.loads(dumps_json(thr.to_dict() | fields)), key)
+        written = write_thresholds(thr, path, fields)
     except OSError as exc:
         if not tolerate_unwritable:
             raise
@@ -303,17 +388,29 @@ class ThresholdStore:
         return thr, info
 
     def _cached(self, m: int) -> tuple[ReferenceThresholds, dict[str, Any]]:
+        if not self.context.calibrated(self.settings.tests):
+            # KS alone (SciPy's p-value): no honest draws to make or cache
+            s = self.settings
+            thr = thresholds_from_draws(self.context, m, {}, tests=s.tests, level=s.level, rule=s.rule,
+                                        random_state=s.seed)
+            return thr, {"cache": "none", "path": None, "seconds": 0.0}
         if self.cache_dir is None:
             return obtain_thresholds(self.context, m, self.settings, None)
+        try:
+            secret = cache_secret(self.cache_dir)
+        except OSError as exc:  # shared or unreadable: computed, neither read nor written
+            thr, info = obtain_thresholds(self.context, m, self.settings, None)
+            return thr, info | {"cache": "unwritable", "path": str(self.cache_dir), "error": str(exc)}
         key_obj = cache_key(self.context, m, self.settings)
         key = hashlib.sha256(json.dumps(key_obj, sort_keys=True).encode()).hexdigest()[:24]
         path = self.cache_dir / f"thresholds-{key}.json"
-        thr = load_matching(path, self.context, m, self.settings)
+        thr = load_matching(path, self.context, m, self.settings, key=secret)
         if thr is not None:
             return thr, {"cache": "used", "path": str(path), "seconds": 0.0}
         try:
-            partial = Checkpoint(self.cache_dir / f"partial-{key}", {"key": key_obj})
+            partial = Checkpoint(self.cache_dir / f"partial-{key}", {"key": key_obj}, secret=secret)
         except OSError:
             partial = None  # a read-only cache: the draws are not kept
         return obtain_thresholds(self.context, m, self.settings, path, checkpoint=partial,
-                                 extra={"cache_key": key_obj}, reuse=False, tolerate_unwritable=True)
+                                 extra={"cache_key": key_obj}, reuse=False, tolerate_unwritable=True,
+                                 key=secret)
