@@ -146,7 +146,8 @@ def test_optimal_protocol_level_on_400_honest_samples(dataset, m):
     C = cell_counts(np.asarray(data.S), np.asarray(data.Y_hat))
     exact = di_quantile(C, m, 0.05).size
     lo, hi = binom.ppf(0.025, 400, exact), binom.ppf(0.975, 400, exact)
-    print(f"DI law {dataset} m={m}: {k}/400 honest samples rejected; exact level {exact:.4f}, band [{lo}, {hi}]")
+    print(f"DI law {dataset} m={m}: {k}/400 honest samples rejected; exact level {exact:.4f}, "
+          f"band [{lo}, {hi}]")
     assert exact <= 0.05 and lo <= k <= hi
     assert frame["membership"].all()
 
@@ -161,7 +162,8 @@ def test_battery_rules_levels_with_a_fresh_reference_per_sample(m):
     summary = rejection_summary(fresh, ("any", "holm", "minp")).set_index("protocol")
     lo, hi = level_band(400, 0.05)
     print(f"m={m}: fresh reference {summary['rejections'].to_dict()}, cached reference "
-          f"{rejection_summary(frame, ('any', 'holm', 'minp')).set_index('protocol')['rejections'].to_dict()}; "
+          f"{rejection_summary(frame, ('any', 'holm', 'minp')).set_index('protocol')['rejections'].to_dict()}"
+          "; "
           f"band [{lo}, {hi}]")
     assert lo <= summary.loc["minp", "rejections"] <= hi
     assert summary.loc["holm", "rejections"] <= hi
@@ -177,7 +179,8 @@ def test_rejection_summary_interval_is_clopper_pearson():
     # Clopper-Pearson by its definition: the beta quantiles
     from scipy.stats import beta
 
-    assert row["lo"] == pytest.approx(beta.ppf(0.025, 3, 38)) and row["hi"] == pytest.approx(beta.ppf(0.975, 4, 37))
+    assert row["lo"] == pytest.approx(beta.ppf(0.025, 3, 38))
+    assert row["hi"] == pytest.approx(beta.ppf(0.975, 4, 37))
 
 
 def test_honest_indices_are_reproducible_and_distinct():

@@ -99,7 +99,8 @@ def _power(ax, power: pd.DataFrame, tau: float) -> None:
 
 def plot_protocols(dataset: str, levels: pd.DataFrame, curve: pd.DataFrame, fairest: pd.DataFrame,
                    recommended: pd.DataFrame, power: pd.DataFrame, png: str | Path, *,
-                   tau: float = COMPLIANCE_THRESHOLD, alpha: float = 0.05, pdf: str | Path | None = None) -> list[Path]:
+                   tau: float = COMPLIANCE_THRESHOLD, alpha: float = 0.05,
+                   pdf: str | Path | None = None) -> list[Path]:
     """Draw the three panels for ``dataset`` and save them (see the module docstring)."""
     with figure_style():
         fig, axes = new_figure(1, 3, figsize=(17, 5.2), gridspec_kw={"width_ratios": [1, 1.2, 1.5]})

@@ -179,7 +179,8 @@ def comparison_markdown(dataset: str, levels: pd.DataFrame, fairest: pd.DataFram
     wide = curve.pivot_table(index="m", columns="protocol", values="cap", aggfunc="first")
     for m, r in wide[wide["any"].notna()].iterrows() if "any" in wide else wide.iterrows():
         out.append(f"| {m} | {_fmt(r.get('optimal'))} | {_fmt(r.get('any'))} |")
-    out += ["", f"## Recommended sample size (from it on, the cap stays below {tau:g})", "", "| protocol | m | exact |",
+    out += ["", f"## Recommended sample size (from it on, the cap stays below {tau:g})", "",
+            "| protocol | m | exact |",
             "|---|---|---|"]
     for r in recommended.to_dict("records"):
         m = _fmt(r["m_high"]) if r["exact"] else f"in ({_fmt(r['m_low'])}, {_fmt(r['m_high'])}]"
