@@ -20,12 +20,11 @@ from fairwash.data.synthetic import simulate
 from fairwash.detect.battery import run_battery
 from fairwash.detect.context import BatteryContext
 from fairwash.detect.dilaw import cell_counts, di_quantile
-from fairwash.detect.lazy import TestCounters
+from fairwash.detect.lazy import LazyBattery, TestCounters
 from fairwash.detect.thresholds import reference_draws, thresholds_from_draws
 from fairwash.protocol.combine import combine
 from fairwash.protocol.compare import (
     PROTOCOLS,
-    RecordingBattery,
     SearchProtocol,
     fresh_reference_frame,
     honest_frame,
@@ -109,7 +108,7 @@ def test_search_protocols_decide_as_the_full_verdicts(small):
     sets = search_protocols(PROTOCOLS, thr.tests)
     for rows in _samples(full, thr.m):
         full_v = sample_verdicts(ctx, thr, rows, tests=thr.tests)
-        lazy = RecordingBattery(ctx, thr, rows, TestCounters())
+        lazy = LazyBattery(ctx, thr, rows, TestCounters())
         for rule, spec in sets.items():
             assert spec.passes(lazy) == (not full_v.reject[rule]), rule
 
@@ -118,7 +117,7 @@ def test_holm_skips_tests_that_cannot_reach_its_bar():
     # 39 draws: a Monte-Carlo p-value is >= 1/40 > 0.05/7, so only KS (SciPy's p) is computed
     data, full, ctx, thr = _setup(n_draws=39)
     counters = TestCounters()
-    lazy = RecordingBattery(ctx, thr, full[:60], counters)
+    lazy = LazyBattery(ctx, thr, full[:60], counters)
     SearchProtocol("holm").passes(lazy)
     assert set(counters.tests) == {"KS"}
 

@@ -19,7 +19,27 @@ from fairwash.catalogue import COST_ORDER
 from fairwash.detect.context import BatteryContext
 from fairwash.detect.thresholds import ReferenceThresholds
 
-__all__ = ["TestCounters", "LazyBattery"]
+__all__ = ["TestCounters", "LazyBattery", "test_p_value", "test_rejects"]
+
+
+def test_p_value(ctx: BatteryContext, thresholds: ReferenceThresholds, test: str, stat: float,
+                 ks_p: float) -> float:
+    """A test's p-value: SciPy's for KS under SciPy calibration, else Monte-Carlo on the draws."""
+    if test == "KS" and ctx.ks_calibration == "scipy":
+        return float(ks_p)
+    return thresholds.p_value(test, stat)
+
+
+def test_rejects(ctx: BatteryContext, thresholds: ReferenceThresholds, test: str, stat: float,
+                 ks_p: float) -> bool:
+    """The battery's verdict on one test: SciPy's p for KS under SciPy calibration, else eq. 3's threshold."""
+    if test == "KS" and ctx.ks_calibration == "scipy":
+        return bool(ks_p <= 1 - thresholds.level)
+    return thresholds.rejects(test, stat)
+
+
+test_p_value.__test__ = False  # not pytest tests
+test_rejects.__test__ = False
 
 
 @dataclass
@@ -53,18 +73,24 @@ class LazyBattery:
                  counters: TestCounters) -> None:
         self.ctx, self.thr, self.rows, self.counters = ctx, thresholds, rows, counters
         self.rejected: dict[str, bool] = {}
+        self.stats: dict[str, float] = {}
+        self.p_values: dict[str, float] = {}
         counters.samples += 1
 
     def rejects(self, test: str) -> bool:
-        """The verdict of ``test`` (computed once)."""
+        """The verdict of ``test`` (computed once; its statistic and p-value are kept)."""
         if test not in self.rejected:
-            stat, p = self.ctx.statistics(self.rows, (test,))[test]
+            stat, ks_p = self.ctx.statistics(self.rows, (test,))[test]
             self.counters.add(test)
-            if test == "KS" and self.ctx.ks_calibration == "scipy":
-                self.rejected[test] = bool(p <= 1 - self.thr.level)
-            else:
-                self.rejected[test] = self.thr.rejects(test, stat)
+            self.stats[test] = float(stat)
+            self.p_values[test] = test_p_value(self.ctx, self.thr, test, stat, ks_p)
+            self.rejected[test] = test_rejects(self.ctx, self.thr, test, stat, ks_p)
         return self.rejected[test]
+
+    def p_value(self, test: str) -> float:
+        """The p-value of ``test`` (computed once)."""
+        self.rejects(test)
+        return self.p_values[test]
 
     def passes(self, tests: Sequence[str]) -> bool:
         """True if no test of ``tests`` rejects (stops at the first rejection)."""

@@ -35,7 +35,7 @@ from fairwash.catalogue import COST_ORDER, TESTS
 from fairwash.detect.cells import cell_di_cap
 from fairwash.detect.context import BatteryContext
 from fairwash.detect.dilaw import cell_counts
-from fairwash.detect.lazy import LazyBattery
+from fairwash.detect.lazy import LazyBattery, test_p_value, test_rejects
 from fairwash.detect.optimal import optimal_cap, optimal_check
 from fairwash.detect.thresholds import ReferenceThresholds
 from fairwash.protocol.combine import COMBINE_RULES, combine
@@ -44,7 +44,7 @@ from fairwash.seeding import spawn_stream
 
 __all__ = ["PROTOCOLS", "PROTOCOL_LABELS", "SampleVerdicts", "sample_verdicts", "verdict_frame",
            "honest_indices", "honest_frame", "fresh_reference_frame", "rejection_summary", "level_band",
-           "SearchProtocol", "search_protocols", "RecordingBattery"]
+           "SearchProtocol", "search_protocols"]
 
 #: The protocols compared: the paper's battery under each combination rule, then the optimal one.
 PROTOCOLS: tuple[str, ...] = (*COMBINE_RULES, "optimal")
@@ -60,14 +60,6 @@ GUARANTEED: tuple[str, ...] = ("holm", "minp", "optimal")
 
 def _alpha(thresholds: ReferenceThresholds) -> float:
     return float(round(1.0 - thresholds.level, 12))
-
-
-def _p_value(ctx: BatteryContext, thresholds: ReferenceThresholds, test: str, stat: float,
-             ks_p: float) -> float:
-    """A test's p-value: SciPy's for KS under SciPy calibration, else Monte-Carlo on the draws."""
-    if test == "KS" and ctx.ks_calibration == "scipy":
-        return float(ks_p)
-    return thresholds.p_value(test, stat)
 
 
 @dataclass(frozen=True)
@@ -98,16 +90,14 @@ class SampleVerdicts:
         return out
 
 
-def _battery_verdicts(ctx: BatteryContext, thresholds: ReferenceThresholds, stats_: Mapping[str, float],
-                      p_values: Mapping[str, float], rules: Sequence[str]) -> tuple[dict, dict]:
+def _battery_verdicts(thresholds: ReferenceThresholds, stats_: Mapping[str, float],
+                      p_values: Mapping[str, float], rejected: Mapping[str, bool],
+                      rules: Sequence[str]) -> tuple[dict, dict]:
     alpha = _alpha(thresholds)
     p, reject = {}, {}
     for rule in rules:
-        if rule == "any":
-            # eq. 3's thresholds, as the battery decides (equal to "p <= alpha" under the quantile rule)
-            rej = [thresholds.rejects(t, s) if t in thresholds.draws else p_values[t] <= alpha
-                   for t, s in stats_.items()]
-            p[rule], reject[rule] = min(p_values.values()), any(rej)
+        if rule == "any":  # each test's own verdict, as the battery decides (eq. 3)
+            p[rule], reject[rule] = min(p_values.values()), any(rejected.values())
             continue
         cal = {t: stats_[t] for t in stats_ if t in thresholds.draws}
         comb = combine(p_values, rule, alpha, statistics=cal, draws={t: thresholds.draws[t] for t in cal})
@@ -124,12 +114,13 @@ def sample_verdicts(ctx: BatteryContext, thresholds: ReferenceThresholds, rows: 
     """
     rows = np.asarray(rows, dtype=np.float64)
     rules = [p for p in protocols if p in COMBINE_RULES]
-    stats_, p_values = {}, {}
+    stats_, p_values, rejected = {}, {}, {}
     t0 = time.perf_counter()
     if rules:
         for t, (stat, ks_p) in ctx.statistics(rows, tuple(tests)).items():
-            stats_[t], p_values[t] = float(stat), _p_value(ctx, thresholds, t, stat, ks_p)
-    p, reject = _battery_verdicts(ctx, thresholds, stats_, p_values, rules)
+            stats_[t], p_values[t] = float(stat), test_p_value(ctx, thresholds, t, stat, ks_p)
+            rejected[t] = test_rejects(ctx, thresholds, t, stat, ks_p)
+    p, reject = _battery_verdicts(thresholds, stats_, p_values, rejected, rules)
     t1 = time.perf_counter()
     membership = True
     if "optimal" in protocols:
@@ -257,32 +248,6 @@ def rejection_summary(frame: pd.DataFrame, protocols: Sequence[str] = PROTOCOLS,
 
 
 # ----------------------------------------------------------------------------- the fairest search
-class RecordingBattery(LazyBattery):
-    """:class:`LazyBattery` that also keeps each computed statistic and its p-value."""
-
-    def __init__(self, ctx: BatteryContext, thresholds: ReferenceThresholds, rows: np.ndarray,
-                 counters: Any) -> None:
-        super().__init__(ctx, thresholds, rows, counters)
-        self.stats: dict[str, float] = {}
-        self.p_values: dict[str, float] = {}
-
-    def rejects(self, test: str) -> bool:
-        if test not in self.rejected:
-            stat, ks_p = self.ctx.statistics(self.rows, (test,))[test]
-            self.counters.add(test)
-            self.stats[test] = float(stat)
-            self.p_values[test] = _p_value(self.ctx, self.thr, test, stat, ks_p)
-            if test == "KS" and self.ctx.ks_calibration == "scipy":
-                self.rejected[test] = bool(ks_p <= 1 - self.thr.level)
-            else:
-                self.rejected[test] = self.thr.rejects(test, stat)
-        return self.rejected[test]
-
-    def p_value(self, test: str) -> float:
-        self.rejects(test)
-        return self.p_values[test]
-
-
 @dataclass(frozen=True)
 class SearchProtocol:
     """A protocol as a test set of the fairest search: its cap and its verdict on one sample.
@@ -309,7 +274,7 @@ class SearchProtocol:
             return optimal_cap(_full_cells(ctx), m, _alpha(thresholds))
         return math.inf
 
-    def passes(self, battery: RecordingBattery) -> bool:
+    def passes(self, battery: LazyBattery) -> bool:
         """Whether the sample of ``battery`` passes (statistics computed lazily, shared across sets)."""
         thr, alpha = battery.thr, _alpha(battery.thr)
         if self.rule == "any":

@@ -33,11 +33,11 @@ from fairwash.data.base import AuditData
 from fairwash.detect.battery import check_thresholds, context_for_thresholds
 from fairwash.detect.cells import cell_di_cap
 from fairwash.detect.context import BatteryContext
-from fairwash.detect.lazy import TestCounters
+from fairwash.detect.lazy import LazyBattery, TestCounters
 from fairwash.detect.thresholds import ReferenceThresholds
 from fairwash.fairness import disparate_impact
 from fairwash.progress import progress_bar
-from fairwash.protocol.compare import RecordingBattery, SearchProtocol
+from fairwash.protocol.compare import SearchProtocol
 from fairwash.protocol.levels import ManipulationLevels
 from fairwash.protocol.samples import draw_samples, level_key, sample_di
 from fairwash.resume import Checkpoint
@@ -110,7 +110,7 @@ def _tests_of(spec: TestSet) -> tuple[str, ...]:
     return spec.tests if isinstance(spec, SearchProtocol) else spec
 
 
-def _passes(spec: TestSet, battery: RecordingBattery) -> bool:
+def _passes(spec: TestSet, battery: LazyBattery) -> bool:
     return spec.passes(battery) if isinstance(spec, SearchProtocol) else battery.passes(spec)
 
 
@@ -149,7 +149,7 @@ def _search_level(level: float, open_sets: Sequence[str], sets: Mapping[str, Tes
     rows = man.joint()
     passed: dict[str, list[float]] = {s: [] for s in active}
     for j in above[np.argsort(-dis[above], kind="stable")]:
-        lazy = RecordingBattery(ctx, thresholds, rows[idx[j]], counters)
+        lazy = LazyBattery(ctx, thresholds, rows[idx[j]], counters)
         for s in active:
             if _passes(sets[s], lazy):
                 passed[s].append(float(dis[j]))
