@@ -253,3 +253,19 @@ def hub_revision():
 def counterfactual_spec(ds):
     """The data set's optional `counterfactual` block (None when absent)."""
     return dataset_spec(ds).get("counterfactual")
+
+
+# ---- protocol comparison helpers (workflow/rules/protocols.smk) ----
+def protocol_reference_sizes(ds):
+    """Every size of `ds` with reference thresholds: the tables' and, on Fig. 8's sets, Fig. 8's."""
+    return sorted(set(sizes_of(ds)) | (set(fig8_sizes(ds)) if ds in fig8_datasets() else set()))
+
+
+def protocol_detections(ds):
+    """Table 2's jobs of `ds`: the frames, the manipulations they sampled and their seeds."""
+    return [{"method": me, "m": m,
+             "parquet": str(store.path("detection", "parquet", ds=ds, method=me, m=m)),
+             "manipulated": str(store.path("manipulation", "parquet", ds=ds, method=me)),
+             "summary": str(store.path("manipulation", "json", ds=ds, method=me)),
+             "seed": audit_seed(ds, "detect", me, m)}
+            for me in methods_for(ds) for m in sizes_of(ds)]
