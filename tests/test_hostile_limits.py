@@ -167,3 +167,16 @@ def test_an_input_error_comes_before_any_heavy_import(tmp_path):
                               timeout=120)
         assert "fulll.csv" in proc.stderr, proc.stderr
         assert "HEAVY []" in proc.stdout, (sub[0], proc.stdout)
+
+
+def test_many_text_levels_are_bounded_by_memory_not_only_by_count(tmp_path, capsys):
+    """10 000 text levels allowed by --max-levels still may not build a matrix past --max-bytes."""
+    full = hf.decisions(3_000)
+    full["region"] = [f"r{i}" for i in range(len(full))]  # 3 000 x (2 + 3 000) x 3 x 8 B = 206 MiB
+    f, s = tmp_path / "full.csv", tmp_path / "sample.csv"
+    full.to_csv(f, index=False)
+    full.sample(300, random_state=2).to_csv(s, index=False)
+    code, _, err = run([*hf._check(f, s), "--max-levels", "20000", "--max-bytes", "100M"], capsys)
+    assert code == 2, err
+    assert "3,000 rows x 3,002 encoded feature columns" in err and "'region' with 3,000 levels" in err
+    assert "(--max-bytes)" in err and "--exclude" in err

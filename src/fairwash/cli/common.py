@@ -36,6 +36,7 @@ def prepare_from_args(args: argparse.Namespace, sample_path: str | None):
         full_df, sample_df, sensitive=args.sensitive, outcome=args.outcome, features=args.features,
         exclude=args.exclude, categorical=args.categorical, s0=args.s0, s_threshold=args.s_threshold,
         positive=args.positive, drop_missing=args.drop_missing, max_levels=args.max_levels,
+        max_bytes=args.max_bytes,
     ), full_df
 
 

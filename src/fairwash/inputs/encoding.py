@@ -12,12 +12,16 @@ import pandas as pd
 
 from fairwash.data.base import DataError
 from fairwash.inputs.columns import _kind
+from fairwash.protocol.limits import DEFAULT_READ_LIMITS, fmt_bytes
 from fairwash.text import quoted, shown, shown_list
 
 __all__ = ["MAX_LEVELS", "Encoding", "_fit_encoding"]
 
 #: A text column with more distinct values than this is refused as a feature (an identifier?).
 MAX_LEVELS = 50
+#: Float64 copies of the encoded feature matrix held at once while it is built and standardised
+#: (the raw one-hot matrix, the standardised one, and a temporary of the same size).
+ENCODED_COPIES = 3
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,22 @@ def _numbers_as_text(series: pd.Series, col: str, where: str) -> None:
         )
 
 
+def _check_width(n_rows: int, names: Sequence[str], cats: dict[str, tuple[str, ...]], where: str,
+                 max_bytes: int) -> None:
+    """Refuse an encoded feature matrix (``n_rows`` x one column per level) above ``max_bytes``."""
+    need = int(n_rows) * len(names) * ENCODED_COPIES * 8
+    if need > max_bytes:
+        widest = max(cats, key=lambda c: len(cats[c])) if cats else None
+        why = (f"; the widest is {quoted(widest)} with {len(cats[widest]):,} levels" if widest else "")
+        raise DataError(
+            f"{where}: {n_rows:,} rows x {len(names):,} encoded feature columns (one per text level{why}) "
+            f"would take about {fmt_bytes(need)} in memory, more than the limit of {fmt_bytes(max_bytes)} "
+            "(--max-bytes); leave wide text columns out with --exclude, or raise the limit"
+        )
+
+
 def _fit_encoding(frame: pd.DataFrame, features: Sequence[str], categorical: Sequence[str],
-                  where: str, max_levels: int) -> Encoding:
+                  where: str, max_levels: int, max_bytes: int = DEFAULT_READ_LIMITS.max_bytes) -> Encoding:
     cats: dict[str, tuple[str, ...]] = {}
     names: list[str] = []
     for col in features:
@@ -129,6 +147,7 @@ def _fit_encoding(frame: pd.DataFrame, features: Sequence[str], categorical: Seq
             names.extend(f"{col}={lv}" for lv in levels)
         else:
             names.append(col)
+    _check_width(len(frame), names, cats, where, max_bytes)
     enc = Encoding(tuple(features), cats, tuple(names), np.zeros(len(names)), np.ones(len(names)))
     raw = enc.encode(frame, where)
     mean = raw.mean(axis=0) if len(raw) else np.zeros(len(names))

@@ -14,6 +14,7 @@ from fairwash.data.base import RESERVED_COLUMNS, AuditData, DataError
 from fairwash.inputs.columns import _distinct, _fmt, _kind, _label, check_columns
 from fairwash.inputs.encoding import MAX_LEVELS, Encoding, _fit_encoding
 from fairwash.inputs.rules import OutcomeRule, SRule, _outcome_rule, _s_rule
+from fairwash.protocol.limits import DEFAULT_READ_LIMITS
 from fairwash.text import quoted, shown, shown_list
 
 __all__ = ["InputReport", "prepare"]
@@ -190,6 +191,7 @@ def prepare(
     positive: Any = None,
     drop_missing: bool = False,
     max_levels: int = MAX_LEVELS,
+    max_bytes: int = DEFAULT_READ_LIMITS.max_bytes,
 ) -> tuple[AuditData, AuditData | None, InputReport]:
     """Validate the full data and a submitted sample and put both on the battery's scale.
 
@@ -219,6 +221,8 @@ def prepare(
         Drop rows with a missing value in a used column (reported) instead of refusing.
     max_levels : int
         Most distinct values a text feature may have.
+    max_bytes : int
+        Largest in-memory size of the encoded feature matrices (one column per text level).
 
     Returns
     -------
@@ -266,7 +270,7 @@ def prepare(
         _complete_rows(sample_df, used, where_sample)
     rules = (_s_rule(f[sensitive], sensitive, where_full, s0, s_threshold),
              _outcome_rule(f[outcome], outcome, where_full, positive),
-             _fit_encoding(f, feats, categorical, where_full, max_levels))
+             _fit_encoding(f, feats, categorical, where_full, max_levels, max_bytes))
     full = _build(f, f, (sensitive, outcome), rules, where_full, Path(full_label).stem or "full", False)
     sample = None if smp is None else _build(smp, f, (sensitive, outcome), rules, where_sample,
                                              Path(sample_label or "sample").stem, True)
