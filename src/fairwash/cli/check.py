@@ -25,11 +25,12 @@ from fairwash.cli.options import (
     add_battery_options,
     add_data_options,
     debug_option,
+    report_option,
 )
 from fairwash.cli.render import fmt_di, fmt_num, key_values, print_json, table
 from fairwash.data.base import DataError
 from fairwash.protocol.combine import COMBINE_RULES
-from fairwash.text import shown_list
+from fairwash.text import shown, shown_list
 
 MAX_NAMED_ROWS = 20  # offending rows named in the text (all of them in --json)
 
@@ -122,6 +123,7 @@ def register(sub: Any) -> None:
                         "fairwash risk --target answers the same)")
     add_battery_options(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    report_option(p)
     debug_option(p)
     p.set_defaults(func=cmd_check)
 
@@ -156,7 +158,22 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         print_json(report.to_dict(inputs.to_dict()), out)
     else:
         (render_optimal if args.protocol == "optimal" else render_check)(report, inputs, out)
+    if args.report:
+        from fairwash.audit_report import collect_provenance, write_check_report
+
+        prov = collect_provenance(args.argv, [args.full, args.sample], None if args.protocol == "optimal"
+                                  else report.seed)
+        written_to(write_check_report(report, inputs, full, sample, prov, args.report), args.json, out)
     return EXIT_OK if report.passed else EXIT_REJECTED
+
+
+def written_to(path: Any, quiet: bool, out: TextIO) -> None:
+    """The line saying where the report went (on stderr with ``--json``: stdout stays one object)."""
+    line = f"report written to {shown(str(path))}\n"
+    if quiet:
+        notify(line.rstrip("\n"))
+    else:
+        out.write(line)
 
 
 def _check_protocol_args(args: argparse.Namespace) -> None:

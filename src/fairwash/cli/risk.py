@@ -27,6 +27,7 @@ from fairwash.cli.options import (
     fraction_arg,
     positive_float,
     positive_int,
+    report_option,
 )
 from fairwash.cli.render import fmt_di, key_values, print_json, table
 from fairwash.data.base import DataError
@@ -96,6 +97,7 @@ def register(sub: Any) -> None:
     p.add_argument("--step", type=positive_float, default=0.05, help="DI grid step (default 0.05)")
     add_battery_options(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    report_option(p)
     debug_option(p)
     p.set_defaults(func=cmd_risk)
 
@@ -121,6 +123,12 @@ def cmd_risk(args: argparse.Namespace, out: TextIO) -> int:
         _check_target(float(args.target), di(full.Y_hat, full.S))
         cap = size_for_target(full, float(args.target), alpha)
     res = _simulate(args, full, methods, tests) if args.simulate else None
+    if args.report:
+        from fairwash.audit_report import collect_provenance, write_risk_report
+        from fairwash.cli.check import written_to
+
+        prov = collect_provenance(args.argv, [args.full], args.seed if args.simulate else None)
+        written_to(write_risk_report(cap, inputs, full, prov, args.report, res), args.json, out)
     if args.json:
         base = res.to_dict(inputs.to_dict()) if res is not None else {
             "mode": cap.mode, "fraction": cap.fraction, "m": cap.m, "target": cap.target, "n": cap.n,
