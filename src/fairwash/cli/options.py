@@ -177,4 +177,6 @@ def report_option(p: argparse.ArgumentParser) -> None:
     """``--report PATH``: also write the self-contained HTML report (:mod:`fairwash.audit_report`)."""
     p.add_argument("--report", metavar="PATH",
                    help="also write a self-contained HTML report (verdict, figures, cells, DI and its "
-                        "interval, the sample size that closes the gap, and what reproduces it) to PATH")
+                        "interval, the sample size that closes the gap, and what reproduces it) to PATH; it "
+                        "computes the recommended sample size (up to tens of seconds when the full "
+                        "data's DI is near 0.8)")

@@ -6,6 +6,7 @@ import argparse
 from typing import Any, TextIO
 
 from fairwash.catalogue import ROW_PRESERVING_METHODS, sample_size
+from fairwash.cli.check import written_to
 from fairwash.cli.common import (
     battery_context,
     check_battery_args,
@@ -123,22 +124,26 @@ def cmd_risk(args: argparse.Namespace, out: TextIO) -> int:
         _check_target(float(args.target), di(full.Y_hat, full.S))
         cap = size_for_target(full, float(args.target), alpha)
     res = _simulate(args, full, methods, tests) if args.simulate else None
+    written = None
     if args.report:
         from fairwash.audit_report import collect_provenance, write_risk_report
-        from fairwash.cli.check import written_to
 
         prov = collect_provenance(args.argv, [args.full], args.seed if args.simulate else None)
-        written_to(write_risk_report(cap, inputs, full, prov, args.report, res), args.json, out)
+        written = write_risk_report(cap, inputs, full, prov, args.report, res)
     if args.json:
         base = res.to_dict(inputs.to_dict()) if res is not None else {
             "mode": cap.mode, "fraction": cap.fraction, "m": cap.m, "target": cap.target, "n": cap.n,
             "di_full": cap.di_full, "inputs": inputs.to_dict()}
         print_json(base | {"simulated": res is not None, "optimal": cap.to_dict()}, out)
+        if written is not None:
+            written_to(written, True, out)
         return EXIT_OK
     render_cap(cap, inputs, out)
     if res is not None:
         out.write("\n")
         (render_fraction if args.fraction is not None else render_target)(res, args, inputs, out)
+    if written is not None:
+        written_to(written, False, out)
     return EXIT_OK
 
 
