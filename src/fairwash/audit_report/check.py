@@ -59,9 +59,10 @@ def _inputs_rows(inputs: Any) -> list[tuple[str, str]]:
     return rows
 
 
-def _di_law_section(full_cells: np.ndarray, m: int, observed: float, cap: float, di_full: float,
+def _di_law_section(full_cells: np.ndarray, m: int, observed: float | None, cap: float, di_full: float,
                     alpha: float, tau: float) -> str:
-    marks = [v for v in (observed, cap, di_full, tau) if math.isfinite(v)]
+    """The figure of the exact honest DI law at ``m`` (``observed``: the sample's DI, ``None``: no sample)."""
+    marks = [v for v in (observed, cap, di_full, tau) if v is not None and math.isfinite(v)]
     upper = 1.25 * max(marks) if marks else 2.0
     edges, probs = di_law_bins(full_cells, m, upper)
     beyond = float(di_sf(upper, full_cells, m))

@@ -71,9 +71,10 @@ def reference_histogram(name: str, draws: Sequence[float], threshold: float, obs
     return data_uri(fig)
 
 
-def di_law_figure(edges: np.ndarray, probs: np.ndarray, observed: float, cap: float, di_full: float,
+def di_law_figure(edges: np.ndarray, probs: np.ndarray, observed: float | None, cap: float, di_full: float,
                   tau: float) -> str:
-    """The exact honest law of the DI (bin probabilities), with the sample's DI, the cap and ``tau``."""
+    """The exact honest law of the DI (bin probabilities), with the sample's DI (``None``: no sample),
+    the cap and ``tau``."""
     fig, ax = plt.subplots(figsize=_SIZE)
     ax.bar(edges[:-1], probs, width=np.diff(edges), align="edge", color="#9e9e9e", edgecolor="white",
            label="honest samples (exact)")
@@ -81,7 +82,9 @@ def di_law_figure(edges: np.ndarray, probs: np.ndarray, observed: float, cap: fl
     _mark(ax, cap, right, _THR, "cap", "--")
     _mark(ax, di_full, right, _FULL, "full data", ":")
     ax.axvline(tau, color="#ef6c00", lw=1.5, ls="-.", label=f"threshold {tau:g}")
-    if math.isnan(observed):
+    if observed is None:
+        pass  # no sample: the law alone (fairwash risk)
+    elif math.isnan(observed):
         ax.plot([], [], color=_OBS, lw=2.5, label="sample: DI undefined")
     else:
         _mark(ax, min(observed, right) if math.isfinite(observed) else observed, right, _OBS, "sample", "-")

@@ -57,7 +57,7 @@ def risk_report(cap: Any, inputs: Any, full: AuditData, provenance: Provenance, 
                   f"protocol shows a DI above {sections.fmt(q.value)} (exact level {q.size:.4f} <= "
                   f"{cap.alpha:g}); the full data's DI is {sections.fmt(cap.di_full)}.")
         passed = q.value < tau
-        evidence = _di_law_section(C, cap.m, float("nan"), q.value, cap.di_full, cap.alpha, tau)
+        evidence = _di_law_section(C, cap.m, None, q.value, cap.di_full, cap.alpha, tau)
         parts = [sections.verdict(passed, head, detail),
                  sections.section("Inputs", sections.key_table(data_rows)),
                  sections.section("The cap: exact law of an honest sample's DI", evidence)]
@@ -75,7 +75,7 @@ def risk_report(cap: Any, inputs: Any, full: AuditData, provenance: Provenance, 
                                   sections.sample_size_block(s.m, None, cap.n, s.tau, s.alpha))]
         if s.m is not None:
             parts.append(sections.section(f"The cap at m = {s.m}", _di_law_section(
-                C, s.m, float("nan"), _cap_at(C, s.m, cap.alpha), cap.di_full, cap.alpha, cap.target)))
+                C, s.m, None, _cap_at(C, s.m, cap.alpha), cap.di_full, cap.alpha, cap.target)))
     parts += [*_simulated(simulated),
               sections.section("Reproduce this report", sections.provenance_block(provenance))]
     return document(TITLE, parts)
