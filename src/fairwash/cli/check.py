@@ -81,6 +81,10 @@ outputs:
     NOT REPRESENTATIVE: rejected by KL_A, W_A
   --json prints the same as one JSON object (infinite statistics as the string
   "inf", undefined values as null).
+  --report PATH also writes one self-contained HTML page: the verdict, each
+  test's honest reference distribution with its threshold and observed value,
+  the four (s, ŷ) cells, the DI and its interval, the sample size that closes
+  the gap, the command, input SHA-256, versions and seed.
 """
 
 _CHECK_EPILOG = """\

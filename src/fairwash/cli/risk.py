@@ -58,7 +58,9 @@ outputs:
   Per attack: the fairest undetected DI (or "-" if none passes); the overall
   answer; --json as JSON. The honest draws are cached as for "fairwash check";
   a pipeline run's reference files can be reused with --thresholds FILE (one per
-  sample size).
+  sample size). --report PATH also writes one self-contained HTML page: the
+  answer, the exact honest law of the DI at that size with its cap, the search
+  (with --simulate), the command, input SHA-256, versions and seed.
 """
 
 _RISK_EPILOG = """\
