@@ -185,3 +185,15 @@ def test_di_law_bins_match_enumeration():
     cells, m = [3, 2, 4, 5], 6
     edges, probs = di_law_bins(np.array(cells), m, upper=2.5, bins=10)
     np.testing.assert_allclose(probs, _brute_di_law(cells, m, edges), atol=1e-12)
+
+
+def test_risk_report_with_the_simulated_search(files, tmp_path, capsys):
+    out = tmp_path / "sim.html"
+    code = main(["risk", "--full", str(files / "full.csv"), *DATA, "--fraction", "0.2", "--simulate",
+                 "--samples", "2", "--draws", "19", "--methods", "Matching", "--tests", "KS,KL_P,W_P",
+                 "--no-cache", "--seed", "3", "--report", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and text.rstrip().endswith(f"report written to {out}")
+    page = out.read_text(encoding="utf-8")
+    assert "--simulate; a search, not a proof" in page and "<td>Matching</td>" in page
+    assert "Seed</h3><p>3</p>" in page
