@@ -148,7 +148,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         # the optimal protocol's module loads SciPy: only once the inputs are valid
         from fairwash.protocol.optimal import check_optimal
 
-        report: Any = check_optimal(full, sample, alpha=round(1 - args.level, 12), recommend=args.recommend)
+        report: Any = check_optimal(full, sample, alpha=round(1 - args.level, 12),
+                                    recommend=args.recommend or bool(args.report))  # the report shows it
     else:
         check_battery_size(full.n, sample.n, tests, args.w_method)
         # POT only once the inputs are valid and the problem fits in memory
