@@ -57,7 +57,10 @@ def reference_histogram(name: str, draws: Sequence[float], threshold: float, obs
     lo = min([*d.tolist(), *finite]) if d.size or finite else 0.0
     hi = max([*d.tolist(), *finite]) if d.size or finite else 1.0
     pad = 0.05 * (hi - lo) if hi > lo else 0.5 * max(abs(hi), 1e-12)
-    ax.hist(d, bins=min(40, max(10, d.size // 3)), range=(lo - pad, hi + pad), color="#9e9e9e",
+    # bins over the draws alone: a far observed value widens the axis, not the bins
+    d_lo, d_hi = (float(d.min()), float(d.max())) if d.size else (lo, hi)
+    half = 0.03 * (hi - lo + 2 * pad) if d_hi == d_lo else 0.0  # all draws equal: one visible bar
+    ax.hist(d, bins=min(30, max(8, d.size // 3)), range=(d_lo - half, d_hi + half), color="#9e9e9e",
             edgecolor="white", label=f"{d.size} honest samples")
     ax.set_xlim(lo - pad, hi + pad)
     if math.isfinite(threshold):
