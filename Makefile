@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 CORES   ?= 2
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup run test lint bench paper report clean-results
+.PHONY: setup run test lint bench paper report clean-results chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,6 +38,10 @@ paper: $(STAMP)
 
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+
+# Debian's headless Chromium, for the audit report's browser test (tests/test_audit_report_browser.py).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y --no-install-recommends chromium)
 
 clean-results:
 	rm -rf results .snakemake

@@ -22,6 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 0 after --help / --version, 2 on a usage error
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the exact command, for a report
     debug = bool(getattr(args, "debug", False))
     try:
         return int(args.func(args, sys.stdout))

@@ -25,11 +25,12 @@ from fairwash.cli.options import (
     add_battery_options,
     add_data_options,
     debug_option,
+    report_option,
 )
 from fairwash.cli.render import fmt_di, fmt_num, key_values, print_json, table
 from fairwash.data.base import DataError
 from fairwash.protocol.combine import COMBINE_RULES
-from fairwash.text import shown_list
+from fairwash.text import shown, shown_list
 
 MAX_NAMED_ROWS = 20  # offending rows named in the text (all of them in --json)
 
@@ -80,6 +81,10 @@ outputs:
     NOT REPRESENTATIVE: rejected by KL_A, W_A
   --json prints the same as one JSON object (infinite statistics as the string
   "inf", undefined values as null).
+  --report PATH also writes one self-contained HTML page: the verdict, each
+  test's honest reference distribution with its threshold and observed value,
+  the four (s, ŷ) cells, the DI and its interval, the sample size that closes
+  the gap, the command, input SHA-256, versions and seed.
 """
 
 _CHECK_EPILOG = """\
@@ -122,6 +127,7 @@ def register(sub: Any) -> None:
                         "fairwash risk --target answers the same)")
     add_battery_options(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    report_option(p)
     debug_option(p)
     p.set_defaults(func=cmd_check)
 
@@ -142,7 +148,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         # the optimal protocol's module loads SciPy: only once the inputs are valid
         from fairwash.protocol.optimal import check_optimal
 
-        report: Any = check_optimal(full, sample, alpha=round(1 - args.level, 12), recommend=args.recommend)
+        report: Any = check_optimal(full, sample, alpha=round(1 - args.level, 12),
+                                    recommend=args.recommend or bool(args.report))  # the report shows it
     else:
         check_battery_size(full.n, sample.n, tests, args.w_method)
         # POT only once the inputs are valid and the problem fits in memory
@@ -156,7 +163,22 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         print_json(report.to_dict(inputs.to_dict()), out)
     else:
         (render_optimal if args.protocol == "optimal" else render_check)(report, inputs, out)
+    if args.report:
+        from fairwash.audit_report import collect_provenance, write_check_report
+
+        prov = collect_provenance(args.argv, [args.full, args.sample], None if args.protocol == "optimal"
+                                  else report.seed)
+        written_to(write_check_report(report, inputs, full, sample, prov, args.report), args.json, out)
     return EXIT_OK if report.passed else EXIT_REJECTED
+
+
+def written_to(path: Any, quiet: bool, out: TextIO) -> None:
+    """The line saying where the report went (on stderr with ``--json``: stdout stays one object)."""
+    line = f"report written to {shown(str(path))}\n"
+    if quiet:
+        notify(line.rstrip("\n"))
+    else:
+        out.write(line)
 
 
 def _check_protocol_args(args: argparse.Namespace) -> None:

@@ -13,7 +13,7 @@ from fairwash.protocol.limits import DEFAULT_READ_LIMITS, fmt_bytes, parse_bytes
 __all__ = ["EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE", "EXIT_INTERNAL", "Formatter", "COMMON_INPUT_HELP",
            "csv_list", "positive_int", "fraction_arg", "positive_float", "size_arg", "seed_arg",
            "add_data_options",
-           "add_battery_options", "debug_option"]
+           "add_battery_options", "debug_option", "report_option"]
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -171,3 +171,12 @@ def debug_option(p: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -
     p.add_argument("--debug", action="store_true", default=default,
                    help="show the full traceback of an unexpected error")
 
+
+
+def report_option(p: argparse.ArgumentParser) -> None:
+    """``--report PATH``: also write the self-contained HTML report (:mod:`fairwash.audit_report`)."""
+    p.add_argument("--report", metavar="PATH",
+                   help="also write a self-contained HTML report (verdict, figures, cells, DI and its "
+                        "interval, the sample size that closes the gap, and what reproduces it) to PATH; it "
+                        "computes the recommended sample size (up to tens of seconds when the full "
+                        "data's DI is near 0.8)")

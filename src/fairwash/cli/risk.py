@@ -6,6 +6,7 @@ import argparse
 from typing import Any, TextIO
 
 from fairwash.catalogue import ROW_PRESERVING_METHODS, sample_size
+from fairwash.cli.check import written_to
 from fairwash.cli.common import (
     battery_context,
     check_battery_args,
@@ -27,6 +28,7 @@ from fairwash.cli.options import (
     fraction_arg,
     positive_float,
     positive_int,
+    report_option,
 )
 from fairwash.cli.render import fmt_di, key_values, print_json, table
 from fairwash.data.base import DataError
@@ -56,7 +58,9 @@ outputs:
   Per attack: the fairest undetected DI (or "-" if none passes); the overall
   answer; --json as JSON. The honest draws are cached as for "fairwash check";
   a pipeline run's reference files can be reused with --thresholds FILE (one per
-  sample size).
+  sample size). --report PATH also writes one self-contained HTML page: the
+  answer, the exact honest law of the DI at that size with its cap, the search
+  (with --simulate), the command, input SHA-256, versions and seed.
 """
 
 _RISK_EPILOG = """\
@@ -96,6 +100,7 @@ def register(sub: Any) -> None:
     p.add_argument("--step", type=positive_float, default=0.05, help="DI grid step (default 0.05)")
     add_battery_options(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    report_option(p)
     debug_option(p)
     p.set_defaults(func=cmd_risk)
 
@@ -121,16 +126,26 @@ def cmd_risk(args: argparse.Namespace, out: TextIO) -> int:
         _check_target(float(args.target), di(full.Y_hat, full.S))
         cap = size_for_target(full, float(args.target), alpha)
     res = _simulate(args, full, methods, tests) if args.simulate else None
+    written = None
+    if args.report:
+        from fairwash.audit_report import collect_provenance, write_risk_report
+
+        prov = collect_provenance(args.argv, [args.full], args.seed if args.simulate else None)
+        written = write_risk_report(cap, inputs, full, prov, args.report, res)
     if args.json:
         base = res.to_dict(inputs.to_dict()) if res is not None else {
             "mode": cap.mode, "fraction": cap.fraction, "m": cap.m, "target": cap.target, "n": cap.n,
             "di_full": cap.di_full, "inputs": inputs.to_dict()}
         print_json(base | {"simulated": res is not None, "optimal": cap.to_dict()}, out)
+        if written is not None:
+            written_to(written, True, out)
         return EXIT_OK
     render_cap(cap, inputs, out)
     if res is not None:
         out.write("\n")
         (render_fraction if args.fraction is not None else render_target)(res, args, inputs, out)
+    if written is not None:
+        written_to(written, False, out)
     return EXIT_OK
 
 
