@@ -29,7 +29,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "fairwash"
 LAYERS: dict[str, int] = {
     "cli": 4, "pipeline": 4,
     "protocol": 3, "twins": 3, "store": 3, "results": 3, "tables": 3, "figures": 3,
-    "inputs": 3, "resume": 3,
+    "inputs": 3, "resume": 3, "audit_report": 3,
     "detect": 2, "manipulate": 2, "model": 2, "models": 2, "hub": 2,
     "data": 1, "fairness": 1,
     "catalogue": 0, "io": 0, "seeding": 0, "progress": 0, "paper_values": 0, "plotting": 0, "text": 0,

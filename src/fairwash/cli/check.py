@@ -164,6 +164,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     else:
         (render_optimal if args.protocol == "optimal" else render_check)(report, inputs, out)
     if args.report:
+        # matplotlib and the report only when a report is asked for
         from fairwash.audit_report import collect_provenance, write_check_report
 
         prov = collect_provenance(args.argv, [args.full, args.sample], None if args.protocol == "optimal"

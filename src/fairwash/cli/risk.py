@@ -128,6 +128,7 @@ def cmd_risk(args: argparse.Namespace, out: TextIO) -> int:
     res = _simulate(args, full, methods, tests) if args.simulate else None
     written = None
     if args.report:
+        # matplotlib and the report only when a report is asked for
         from fairwash.audit_report import collect_provenance, write_risk_report
 
         prov = collect_provenance(args.argv, [args.full], args.seed if args.simulate else None)
