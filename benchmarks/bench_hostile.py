@@ -129,21 +129,22 @@ def main() -> int:
     if args.big or "big_paper_check_6M" in names:
         cases["big_paper_check_6M"] = big_paper_check
     head = " | ".join(f"{lab} exit | {lab} message | {lab} s | {lab} peak MB" for lab, _ in trees)
-    lines = [f"| case | before (issue 20) | {head} |",
-             "|---|---|" + "---|---|---:|---:|" * len(trees)]
+    lines = [f"| case | input MB | before (issue 20) | {head} |",
+             "|---|---:|---|" + "---|---|---:|---:|" * len(trees)]
     work = Path(tempfile.mkdtemp(prefix="fw-hostile-"))
     records = []
     for name, make in cases.items():
         root = work / name
         root.mkdir()
         argv = make(root)
+        size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())  # what the auditee sent
         cells = []
         for label, src in trees:
             r = run_case(argv, str(Path(src).resolve()), args.timeout, args.mem_cap, str(root))
             cells.append(f"{r['exit']} | {r['message']} | {r['seconds']:.1f} | {r['peak_mb']:.0f}")
-            records.append({"case": name, "tree": label, **r})
+            records.append({"case": name, "tree": label, "input_bytes": size, **r})
             print(name, label, r, file=sys.stderr, flush=True)
-        lines.append(f"| {name} | {BEFORE.get(name, '')} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | {size / 1e6:.2f} | {BEFORE.get(name, '')} | " + " | ".join(cells) + " |")
         for p in sorted(root.rglob("*"), reverse=True):  # the big inputs are hundreds of MB
             p.unlink() if not p.is_dir() else p.rmdir()
     text = "\n".join(lines) + "\n"
