@@ -97,16 +97,19 @@ def run_case(argv: list[str], src: str, timeout: float, mem_cap_mb: int, work: s
                               capture_output=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"exit": "timeout", "message": f"still running after {timeout:g} s (stopped)",
-                "seconds": timeout, "peak_mb": float("nan"), "stdout_bytes": 0, "stderr_bytes": 0}
+                "seconds": timeout, "peak_mb": float("nan"), "stdout_bytes": 0, "stderr_bytes": 0,
+                "raw_control": 0}
     seconds = time.perf_counter() - started
     err = proc.stderr.decode(errors="replace")
     body, _, tail = err.rpartition("\nFW-PEAK-KB ")
     peak_kb = int(tail.split()[0]) if tail.strip() else -1
     out = proc.stdout.decode(errors="replace")
     message = _first_line(body, work) or _first_line(out, work)
+    # terminal control characters the command printed raw (a spoofed line needs ESC or CR)
+    raw = sum((body + out).count(c) for c in ("\x1b", "\r", "\b", "\x9b"))
     return {"exit": proc.returncode, "message": message, "seconds": seconds,
             "peak_mb": peak_kb / 1024 if peak_kb >= 0 else float("nan"),
-            "stdout_bytes": len(out), "stderr_bytes": len(body)}
+            "stdout_bytes": len(out), "stderr_bytes": len(body), "raw_control": raw}
 
 
 def main() -> int:
@@ -128,9 +131,10 @@ def main() -> int:
     cases = {n: CASES[n] for n in names if n in CASES}
     if args.big or "big_paper_check_6M" in names:
         cases["big_paper_check_6M"] = big_paper_check
-    head = " | ".join(f"{lab} exit | {lab} message | {lab} s | {lab} peak MB" for lab, _ in trees)
+    head = " | ".join(f"{lab} exit | {lab} message | {lab} raw ESC/CR | {lab} s | {lab} peak MB"
+                      for lab, _ in trees)
     lines = [f"| case | input MB | before (issue 20) | {head} |",
-             "|---|---:|---|" + "---|---|---:|---:|" * len(trees)]
+             "|---|---:|---|" + "---|---|---:|---:|---:|" * len(trees)]
     work = Path(tempfile.mkdtemp(prefix="fw-hostile-"))
     records = []
     for name, make in cases.items():
@@ -141,7 +145,8 @@ def main() -> int:
         cells = []
         for label, src in trees:
             r = run_case(argv, str(Path(src).resolve()), args.timeout, args.mem_cap, str(root))
-            cells.append(f"{r['exit']} | {r['message']} | {r['seconds']:.1f} | {r['peak_mb']:.0f}")
+            cells.append(f"{r['exit']} | {r['message']} | {r['raw_control']} | {r['seconds']:.1f} | "
+                         f"{r['peak_mb']:.0f}")
             records.append({"case": name, "tree": label, "input_bytes": size, **r})
             print(name, label, r, file=sys.stderr, flush=True)
         lines.append(f"| {name} | {size / 1e6:.2f} | {BEFORE.get(name, '')} | " + " | ".join(cells) + " |")
