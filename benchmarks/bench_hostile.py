@@ -6,9 +6,12 @@ default limits. Each run is started by a small fresh wrapper interpreter that ca
 command's address space (``--mem-cap``), waits for it and reports
 ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``: the peak resident memory of that one
 command. The "before" column quotes what issue 20 measured on the code before the fixes
-(2026-12-01); ``--src`` may be repeated (``before=DIR --src after=DIR``) to rerun an old tree.
+(2026-12-01); ``--src`` may be repeated to rerun an old tree beside the current one:
 
-    python benchmarks/bench_hostile.py --big --out benchmarks/hostile_table.md
+    python benchmarks/bench_hostile.py --big --out /tmp/hostile.md
+    git archive a774038 src | tar -x -C /tmp/before     # the code before the fixes
+    python benchmarks/bench_hostile.py --src before=/tmp/before/src --src after=src \\
+        --cases spoof_available_columns,s_code_unknown --timeout 30
 
 Cases run one after the other, never in parallel, so the big ones (the 6 M-row CSV and the
 two bombs) do not compete for memory. A case that runs longer than ``--timeout`` seconds is
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -92,18 +96,22 @@ def run_case(argv: list[str], src: str, timeout: float, mem_cap_mb: int, work: s
     """One ``fairwash`` run: exit status, first message line, seconds, peak MB, output sizes."""
     env = dict(os.environ, PYTHONPATH=src, FAIRWASH_CACHE=tempfile.mkdtemp(prefix="fw-cache-"))
     started = time.perf_counter()
+    # its own session, so a timeout stops the wrapper *and* the command (a FIFO reader would stay)
+    proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(mem_cap_mb), *argv], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        proc = subprocess.run([sys.executable, "-c", _WRAPPER, str(mem_cap_mb), *argv],
-                              capture_output=True, timeout=timeout, env=env)
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return {"exit": "timeout", "message": f"still running after {timeout:g} s (stopped)",
                 "seconds": timeout, "peak_mb": float("nan"), "stdout_bytes": 0, "stderr_bytes": 0,
                 "raw_control": 0}
     seconds = time.perf_counter() - started
-    err = proc.stderr.decode(errors="replace")
+    err = stderr.decode(errors="replace")
     body, _, tail = err.rpartition("\nFW-PEAK-KB ")
     peak_kb = int(tail.split()[0]) if tail.strip() else -1
-    out = proc.stdout.decode(errors="replace")
+    out = stdout.decode(errors="replace")
     message = _first_line(body, work) or _first_line(out, work)
     # terminal control characters the command printed raw (a spoofed line needs ESC or CR)
     raw = sum((body + out).count(c) for c in ("\x1b", "\r", "\b", "\x9b"))
