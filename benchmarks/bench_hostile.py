@@ -51,7 +51,7 @@ sys.exit(code)
 
 #: what issue 20 reports for each case on the code before the fixes (2026-12-01)
 BEFORE: dict[str, str] = {
-    "spoof_available_columns": "exit 1; a fake REPRESENTATIVE line drawn on the terminal",
+    "spoof_available_columns": "column list printed raw: a fake REPRESENTATIVE line drawn",
     "spoof_missing_report": "column name printed raw (terminal escapes run)",
     "spoof_ignored_column": "column name printed raw (terminal escapes run)",
     "huge_cell": "the whole cell echoed to stderr (30 MB)",
