@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,7 +95,13 @@ def _first_line(text: str, work: str = "", limit: int = 110) -> str:
 
 def run_case(argv: list[str], src: str, timeout: float, mem_cap_mb: int, work: str = "") -> dict[str, object]:
     """One ``fairwash`` run: exit status, first message line, seconds, peak MB, output sizes."""
-    env = dict(os.environ, PYTHONPATH=src, FAIRWASH_CACHE=tempfile.mkdtemp(prefix="fw-cache-"))
+    with tempfile.TemporaryDirectory(prefix="fw-cache-") as cache:  # a fresh cache, removed after
+        return _run_once(argv, dict(os.environ, PYTHONPATH=src, FAIRWASH_CACHE=cache), timeout, mem_cap_mb,
+                         work)
+
+
+def _run_once(argv: list[str], env: dict[str, str], timeout: float, mem_cap_mb: int,
+              work: str) -> dict[str, object]:
     started = time.perf_counter()
     # its own session, so a timeout stops the wrapper *and* the command (a FIFO reader would stay)
     proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(mem_cap_mb), *argv], env=env,
@@ -158,8 +165,8 @@ def main() -> int:
             records.append({"case": name, "tree": label, "input_bytes": size, **r})
             print(name, label, r, file=sys.stderr, flush=True)
         lines.append(f"| {name} | {size / 1e6:.2f} | {BEFORE.get(name, '')} | " + " | ".join(cells) + " |")
-        for p in sorted(root.rglob("*"), reverse=True):  # the big inputs are hundreds of MB
-            p.unlink() if not p.is_dir() else p.rmdir()
+        shutil.rmtree(root)  # the big inputs are hundreds of MB
+    shutil.rmtree(work)
     text = "\n".join(lines) + "\n"
     if args.out:
         Path(args.out).write_text(text)
