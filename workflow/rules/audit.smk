@@ -63,6 +63,7 @@ for _ds in DATASETS:
                 params:
                     m=_m,
                     n_samples=battery(_ds, "n_samples"),
+                    w_a_rate_samples=battery(_ds, "w_a_rate_samples"),
                     target=config["target_di"],
                     seeds=[audit_seed(_ds, "detect", me, _m) for me in _methods],
                     resume=f"results/resume/detect/{_ds}{_tag}_m{_m}",

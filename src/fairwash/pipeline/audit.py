@@ -112,6 +112,7 @@ def detect_stages(
     jobs: Sequence[Mapping[str, Any]],
     tests: Sequence[str] = TESTS,
     resume_dir: str | Path | None = None,
+    w_a_rate_samples: int | None = None,
 ) -> list[dict[str, Any]]:
     """Table 2 for several manipulations of one audited set at one size, sharing one context.
 
@@ -123,6 +124,9 @@ def detect_stages(
         it is done; the audited set, the thresholds and the battery's set-up (row index,
         MMD self term) are loaded once for all.
 
+    w_a_rate_samples : int, optional
+        Exact W_A on a seeded subsample of this many samples besides where it decides
+        evasion (:func:`fairwash.protocol.detection_rates.detection`); ``None`` = every sample.
     resume_dir : path, optional
         Keep each manipulation's finished frame and summary there, so that an
         interrupted job redoes only the manipulations it had not finished (Snakemake
@@ -141,7 +145,8 @@ def detect_stages(
         inputs = [audited_parquet, reference_json, *(j[k] for j in jobs for k in ("manipulated_parquet",
                                                                                    "manipulated_json"))]
         settings = {"stage": "detect", "m": int(m), "n_samples": int(n_samples), "target": float(target),
-                    "tests": list(tests), "seeds": [int(j["seed"]) for j in jobs]}
+                    "tests": list(tests), "seeds": [int(j["seed"]) for j in jobs],
+                    "w_a_rate_samples": w_a_rate_samples}
         ck = Checkpoint(resume_dir, fingerprint(inputs, settings))
     summaries = []
     for i, job in enumerate(jobs):
@@ -151,7 +156,7 @@ def detect_stages(
             frame, summary = ck.get_frame(key), stored | {"resumed_seconds": ck.seconds(key)}
         else:
             frame, summary = _detect_one(data, job, thr, ctx, m=int(m), n_samples=int(n_samples),
-                                         target=float(target), tests=tests)
+                                         target=float(target), tests=tests, w_a_rate_samples=w_a_rate_samples)
             if ck is not None:
                 ck.put_frame(key, frame)
                 ck.put(key, summary, seconds=summary["seconds"])
@@ -164,8 +169,8 @@ def detect_stages(
 
 
 def _detect_one(data: AuditData, job: Mapping[str, Any], thr: ReferenceThresholds, ctx: BatteryContext, *,
-                m: int, n_samples: int, target: float,
-                tests: Sequence[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+                m: int, n_samples: int, target: float, tests: Sequence[str],
+                w_a_rate_samples: int | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Table 2 frame and summary of one manipulation (see :func:`detect_stages`)."""
     started = time.perf_counter()
     man = read_manipulation(job["manipulated_parquet"], job["manipulated_json"])
@@ -178,12 +183,13 @@ def _detect_one(data: AuditData, job: Mapping[str, Any], thr: ReferenceThreshold
         frame = empty_detection(tests)
     else:
         frame = detection(None, man, m, thr, n_samples=n_samples, tests=tests, target=target,
-                          random_state=int(job["seed"]), context=ctx)
+                          random_state=int(job["seed"]), context=ctx, w_a_rate_samples=w_a_rate_samples)
     summary = detection_summary(frame, tests) | {
         "dataset": data.name, "method": info["method"], "m": m, "target": target,
         "di_q": float(man.di), "error": error,
         "reached": bool(info.get("reached", False)) and error == info.get("error"),
-        "tests": list(tests), "seconds": time.perf_counter() - started, "resumed_seconds": 0.0,
+        "tests": list(tests), "w_a_rate_samples": w_a_rate_samples,
+        "seconds": time.perf_counter() - started, "resumed_seconds": 0.0,
     }
     return frame, to_jsonable(summary)
 
