@@ -25,6 +25,7 @@ from fairwash.cli.options import (
     csv_list,
     debug_option,
     fraction_arg,
+    jobs_option,
     positive_float,
     positive_int,
 )
@@ -95,6 +96,7 @@ def register(sub: Any) -> None:
                    help="samples drawn per attack and DI level (default 30; the paper 100)")
     p.add_argument("--step", type=positive_float, default=0.05, help="DI grid step (default 0.05)")
     add_battery_options(p)
+    jobs_option(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     debug_option(p)
     p.set_defaults(func=cmd_risk)

@@ -57,6 +57,7 @@ def reference_stage(
     out_json: str | Path,
     tests: Sequence[str] = TESTS,
     resume_dir: str | Path | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Honest reference draws and thresholds of the battery for size ``m`` (eq. 3).
 
@@ -65,7 +66,8 @@ def reference_stage(
     ``fairwash check --thresholds out_json`` can reuse this file). With ``resume_dir``,
     each draw is kept there as it finishes and an interrupted job continues from the
     first missing draw (draw ``i`` has its own seed stream, so the thresholds are the
-    same); the folder is removed once ``out_json`` is written.
+    same); the folder is removed once ``out_json`` is written. ``workers`` threads make the
+    draws (the same bytes for any number).
     """
     data = AuditData.load(audited_parquet)
     w_config = WassersteinConfig(method=w_method, subref_size=int(subref_size), seed=int(subref_seed))
@@ -76,7 +78,7 @@ def reference_stage(
            "tests": list(tests), "config": ctx.config()}
     ck = Checkpoint(resume_dir, fingerprint([audited_parquet], job)) if resume_dir else None
     _, info = obtain_thresholds(ctx, int(m), settings, out_json, checkpoint=ck, extra={"dataset": data.name},
-                                reuse=False)
+                                reuse=False, workers=int(workers))
     return info["file"]
 
 
