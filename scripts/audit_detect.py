@@ -14,5 +14,6 @@ jobs = [
     )
 ]
 for summary in detect_stages(audited_parquet=inp.audited, reference_json=inp.reference, m=p.m,
-                             n_samples=p.n_samples, target=p.target, jobs=jobs, resume_dir=p.resume):
+                             n_samples=p.n_samples, target=p.target, jobs=jobs, resume_dir=p.resume,
+                             w_a_rate_samples=p.w_a_rate_samples):
     print(summary, file=sys.stderr)

@@ -18,5 +18,6 @@ out = reference_stage(
     seed=snakemake.params.seed,
     out_json=snakemake.output.json,
     resume_dir=snakemake.params.resume,
+    workers=snakemake.threads,
 )
 print({k: out[k] for k in ("m", "n", "rule", "thresholds", "seconds")}, file=sys.stderr)

@@ -32,6 +32,7 @@ from fairwash.protocol import (
     detection,
     detection_summary,
     draw_samples,
+    empty_detection,
     fairest_undetected,
     fairest_undetected_sets,
     sample_di,
@@ -177,6 +178,108 @@ def test_detection_summary_logic():
     assert s["evades_all"] is False  # the passing sample is not compliant
     assert s["rejection_rate"]["KL_A"] == 0.5
     assert s["compliant_pass_rate"]["KS"] == 0.5
+
+
+def _table2_methods(data: AuditData) -> list[Manipulation]:
+    """Q's of several kinds: honest, reweighting, moved rows (cheap tests reject), Matching."""
+    X = data.X.to_numpy().copy()
+    X[np.random.default_rng(5).choice(N, 5, replace=False), 0] += 0.123
+    moved = Manipulation("moved", 0.8, X, data.S, data.Y_hat, np.full(N, 1 / N), np.arange(N))
+    return [_identity(data), run_method("Matching", data, target=0.8),
+            run_method("Entropic_b", data, target=0.8), moved]
+
+
+def test_lazy_detection_equals_the_full_battery_on_the_same_samples(data, ctx, thr):
+    """W_A only where it decides: every computed cell and the verdict "evades all" are run_battery's."""
+    n_samples, n_sub, saved, compliant, evading = 25, 4, 0, 0, 0
+    for i, man in enumerate(_table2_methods(data)):
+        full = detection(None, man, M, thr, n_samples=n_samples, random_state=30 + i, context=ctx)
+        lazy = detection(None, man, M, thr, n_samples=n_samples, random_state=30 + i, context=ctx,
+                         w_a_rate_samples=n_sub)
+        assert full["full_battery"].all() and full["passed"].notna().all()
+        assert int(lazy["full_battery"].sum()) == n_sub
+        # the full frame is the independent battery's (run_battery on the same rows)
+        idx = draw_samples(man, M, n_samples, 30 + i, key=(M,))
+        rows = man.joint()
+        for j in range(n_samples):
+            res = run_battery(None, rows[idx[j]], thr, context=ctx)
+            assert bool(full.loc[j, "passed"]) == res.passed
+            for r in res.results:
+                assert full.loc[j, f"{r.name}_stat"] == r.statistic or (
+                    math.isnan(r.statistic) and math.isnan(full.loc[j, f"{r.name}_stat"]))
+                assert bool(full.loc[j, f"{r.name}_rejected"]) == r.rejected
+        # every cell the lazy job computed equals the full one; every cheap test is everywhere
+        for t in TESTS:
+            known = lazy[f"{t}_rejected"].notna().to_numpy()
+            if t != "W_A":
+                assert known.all(), t
+            assert (lazy.loc[known, f"{t}_rejected"] == full.loc[known, f"{t}_rejected"]).all(), t
+            pd.testing.assert_series_equal(lazy.loc[known, f"{t}_stat"], full.loc[known, f"{t}_stat"])
+            pd.testing.assert_series_equal(lazy.loc[known, f"{t}_p"], full.loc[known, f"{t}_p"])
+            assert lazy.loc[~known, f"{t}_stat"].isna().all() and lazy.loc[~known, f"{t}_p"].isna().all()
+        fb = lazy["full_battery"].to_numpy()
+        pd.testing.assert_frame_equal(lazy[fb], full[fb])
+        # passed: known where it is full's, NA only on non-compliant samples passing every cheap test
+        known = lazy["passed"].notna().to_numpy()
+        assert (lazy.loc[known, "passed"] == full.loc[known, "passed"]).all()
+        assert not lazy.loc[~known, "compliant"].any()
+        cheap = [t for t in TESTS if t != "W_A"]
+        assert not lazy.loc[~known, [f"{t}_rejected" for t in cheap]].any(axis=None)
+        a, b = detection_summary(full), detection_summary(lazy)
+        assert a["evades_all"] == b["evades_all"] and a["n_compliant"] == b["n_compliant"]
+        np.testing.assert_equal(a["compliant_pass_all"], b["compliant_pass_all"])  # nan == nan
+        for t in cheap:
+            assert a["rejection_rate"][t] == b["rejection_rate"][t] and b["rejection_n"][t] == n_samples
+            np.testing.assert_equal(a["compliant_pass_rate"][t], b["compliant_pass_rate"][t])
+        assert b["rejection_n"]["W_A"] == n_sub
+        assert b["rejection_rate"]["W_A"] == full.loc[fb, "W_A_rejected"].mean()
+        for t in TESTS:  # a lazy "evades" is full's where it is known
+            assert b["evades"][t] in (a["evades"][t], None), t
+        saved += int(lazy["W_A_rejected"].isna().sum())
+        compliant += a["n_compliant"]
+        evading += bool(a["evades_all"])
+    assert saved > 0 and compliant > 0 and evading > 0  # W_A skipped somewhere; both verdicts occur
+
+
+def test_full_battery_subsample_is_seeded(data, ctx, thr, tmp_path):
+    from fairwash.protocol.detection_rates import full_battery_mask
+    from fairwash.store import write_audit_frame
+
+    man = run_method("Entropic_b", data, target=0.8)
+    paths = []
+    for k in range(2):
+        f = detection(None, man, M, thr, n_samples=12, random_state=5, context=ctx, w_a_rate_samples=3)
+        write_audit_frame(f, tmp_path / f"{k}.parquet")
+        paths.append(tmp_path / f"{k}.parquet")
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    masks = {tuple(full_battery_mask(12, 3, seed, M)) for seed in range(20)}
+    assert len(masks) > 10 and all(sum(mk) == 3 for mk in masks)
+    assert full_battery_mask(12, 3, 5, M).tolist() == f["full_battery"].tolist()
+    assert full_battery_mask(12, None, 5, M).all() and full_battery_mask(12, 40, 5, M).all()
+    with pytest.raises(ValueError, match="w_a_rate_samples"):
+        full_battery_mask(12, -1, 5, M)
+
+
+def test_detection_summary_handles_missing_verdicts():
+    """NA (not computed) is neither a pass nor a rejection; a subsampled test's rate is over full_battery."""
+    frame = pd.DataFrame({
+        "di": [0.9, 0.85, 0.5, 0.6, 0.95], "compliant": [True, True, False, False, True],
+        "KS_rejected": pd.array([False, True, False, False, True], dtype="boolean"),
+        "W_A_rejected": pd.array([True, pd.NA, pd.NA, False, pd.NA], dtype="boolean"),
+        "passed": pd.array([False, False, pd.NA, True, False], dtype="boolean"),
+        "full_battery": [True, False, False, True, False],
+    })
+    s = detection_summary(frame, ("KS", "W_A"))
+    assert s["rejection_rate"] == {"KS": 0.4, "W_A": 0.5} and s["rejection_n"] == {"KS": 5, "W_A": 2}
+    assert s["n_full_battery"] == 2 and s["pass_rate"] == 0.5
+    assert s["evades"] == {"KS": True, "W_A": None}  # W_A passes no compliant sample it was computed on
+    assert s["compliant_pass_rate"]["W_A"] == 0.0 and s["compliant_pass_all"] == 0.0
+    assert s["evades_all"] is False
+    frame.loc[0, "W_A_rejected"], frame.loc[0, "passed"] = False, True
+    s = detection_summary(frame, ("KS", "W_A"))
+    assert s["evades"]["W_A"] is True and s["evades_all"] is True and s["compliant_pass_all"] == 1 / 3
+    empty = detection_summary(empty_detection(("KS", "W_A")), ("KS", "W_A"))
+    assert empty["n_samples"] == 0 and math.isnan(empty["rejection_rate"]["W_A"])
 
 
 # ----------------------------------------------------------------------------- cell cap

@@ -530,3 +530,26 @@ def test_optimal_check_computes_the_recommended_size_only_when_asked(files, caps
     argv = [*check_args(files, files / "honest.csv"), "--protocol", "paper", "--recommend"]
     code, _, err = run(argv, capsys)
     assert code == 2 and "--recommend applies to --protocol optimal" in err
+
+
+def test_check_jobs_gives_the_same_result_and_threads_reach_the_draws(files, capsys, monkeypatch):
+    from fairwash.detect import thresholds as detect_thresholds
+
+    real, workers = detect_thresholds.reference_draws, []
+
+    def spy(*args, **kwargs):
+        workers.append(kwargs.get("workers", 1))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(detect_thresholds, "reference_draws", spy)
+    outs = []
+    for jobs in ("1", "2"):
+        argv = check_args(files, files / "honest.csv", "--json", "--no-cache", "--jobs", jobs)
+        code, out, err = run(argv, capsys)
+        assert code == 0, err
+        res = json.loads(out)
+        res["thresholds"].pop("seconds")
+        outs.append(res)
+    assert outs[0] == outs[1] and workers == [1, 2]
+    code, _, err = run(check_args(files, files / "honest.csv", "--jobs", "0"), capsys)
+    assert code == 2 and "--jobs" in err

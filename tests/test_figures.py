@@ -218,6 +218,22 @@ def test_detection_tries_battery_rejects_when_any_test_does(rng):
             assert (row["p_all_rejected"].to_numpy() >= single["p_all_rejected"].to_numpy() - 1e-12).all()
 
 
+def test_detection_tries_counts_a_subsampled_test_over_its_subsample(rng):
+    verdicts = verdict_frame(rng)
+    verdicts["full_battery"] = np.tile([True] * 3 + [False] * 5, len(verdicts) // 8)
+    wa = verdicts["W_A_rejected"].astype("boolean")
+    wa[~verdicts["full_battery"] & (np.arange(len(wa)) % 2 == 0)] = pd.NA  # not computed there
+    verdicts["W_A_rejected"] = wa
+    tries = F.detection_tries(verdicts)
+    for (method, m), g in verdicts.groupby(["method", "m"]):
+        sub = g[g["full_battery"]]
+        for test, want in (("W_A", sub["W_A_rejected"].sum()),
+                           ("any", sub[[f"{t}_rejected" for t in F.TESTS]].any(axis=1).sum()),
+                           ("KS", g["KS_rejected"].sum())):
+            row = tries[(tries["method"] == method) & (tries["m"] == m) & (tries["test"] == test)]
+            assert (row["n_rejected"] == want).all() and len(row) == (8 if test == "KS" else 3)
+
+
 def test_fairest_tries_reads_the_level_found():
     res = F.fairest_tries({"Entropic_b": fairest_json(0.7, 3), "Replace": fairest_json(None, 0)})
     assert set(res["method"]) == {"Entropic_b"}  # no sample found: left out

@@ -20,7 +20,7 @@ from fairwash.detect.dilaw import cell_counts
 from fairwash.detect.optimal import optimal_cap
 from fairwash.pipeline.audit import detect_stage, fairest_stage
 from fairwash.pipeline.protocols import comparison_stage, honest_stage
-from fairwash.protocol.compare_summary import cap_curve, power_frame, recommended_sizes
+from fairwash.protocol.compare_summary import cap_curve, power_frame, power_summary, recommended_sizes
 from fairwash.protocol.samples import draw_samples, sample_di
 from fairwash.store import read_manipulation, read_thresholds
 
@@ -77,6 +77,34 @@ def test_a_missing_statistic_leaves_the_combination_rules_undecided(staged):
                       read_manipulation(job["manipulated"], job["summary"]), random_state=job["seed"])
     assert pd.isna(out.loc[0, "minp_reject"]) and pd.isna(out.loc[0, "holm_reject"])
     assert out.loc[1:, "minp_reject"].notna().all() and out["optimal_reject"].notna().all()
+
+
+def test_an_undecided_sample_leaves_the_paper_rule_undecided(staged):
+    """A lazy Table 2 job's NA ``passed`` (W_A not computed) is an NA ``any`` verdict, not a pass."""
+    data = AuditData.load(staged["audited"])
+    job = staged["jobs"][0]
+    thr = read_thresholds(staged[f"ref{job['m']}"])
+    frame = pd.read_parquet(job["parquet"])
+    assert frame["passed"].dtype == "boolean"
+    frame.loc[0, ["W_A_stat", "W_A_p", "W_A_rejected", "passed"]] = [np.nan, np.nan, pd.NA, pd.NA]
+    out = power_frame(frame, thr, context_for_thresholds(data.joint(), thr),
+                      read_manipulation(job["manipulated"], job["summary"]), random_state=job["seed"])
+    assert pd.isna(out.loc[0, "any_reject"]) and pd.isna(out.loc[0, "holm_reject"])
+    assert (out.loc[1:, "any_reject"] == ~frame.loc[1:, "passed"]).all()
+
+
+def test_power_summary_rates_a_protocol_with_missing_verdicts_over_the_subsample():
+    b = lambda v: pd.array(v, dtype="boolean")  # noqa: E731
+    frame = pd.DataFrame({"compliant": [True, True, False, False], "full_battery": [True, False, True, False],
+                          "any_reject": b([True, False, False, pd.NA]),
+                          "holm_reject": b([True, pd.NA, True, pd.NA]),
+                          "minp_reject": b([False, pd.NA, True, pd.NA]),
+                          "optimal_reject": b([True, True, False, True])})
+    s = power_summary({("Matching", 40): frame}).set_index("protocol")
+    assert s.loc["any", "n"] == 2 and s.loc["any", "rejections"] == 1  # the subsample, not the 3 decided
+    assert s.loc["holm", "rate"] == 1.0 and s.loc["minp", "rate"] == 0.5
+    assert s.loc["optimal", "n"] == 4 and s.loc["optimal", "rejections"] == 3  # complete: every sample
+    assert s.loc["any", "undetected_compliant"] == 1  # compliant samples passing: counted on all
 
 
 def test_recommended_optimal_m_equals_a_brute_force_scan():

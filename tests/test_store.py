@@ -157,6 +157,12 @@ def test_audit_frame_round_trip(tmp_path):
                           "KS_rejected": [True, False]})
     store.write_audit_frame(frame, tmp_path / "a.parquet")
     pd.testing.assert_frame_equal(store.read_audit_frame(tmp_path / "a.parquet"), frame)
+    # Table 2's lazy columns: nullable verdicts (NA = not computed) survive the round trip
+    frame["W_A_rejected"] = pd.array([pd.NA, True], dtype="boolean")
+    frame["passed"] = pd.array([pd.NA, False], dtype="boolean")
+    frame["full_battery"] = [False, True]
+    store.write_audit_frame(frame, tmp_path / "b.parquet")
+    pd.testing.assert_frame_equal(store.read_audit_frame(tmp_path / "b.parquet"), frame)
 
 
 # ----------------------------------------------------------------------------- the rules use the store

@@ -101,6 +101,21 @@ def test_detection_table_paper_verdict(tmp_path):
     assert (full["mean sample DI"] == 0.75).all()
 
 
+def test_detection_table_shows_a_subsampled_rate_and_an_unknown_evasion(tmp_path):
+    lazy = {"compliant_pass_all": 0.0, "di_q": 0.9, "di_mean": 0.85, "n_samples": 8, "n_compliant": 5,
+            "evades_all": False, "evades": {"KS": True, "KL_P": False, "W_A": None},
+            "rejection_rate": {"KS": 0.5, "KL_P": 1.0, "W_A": 1 / 3},
+            "rejection_n": {"KS": 8, "KL_P": 8, "W_A": 3}}
+    old = {k: v for k, v in lazy.items() if k != "rejection_n"} | {"evades": {"KS": True, "W_A": False}}
+    t = detection_table({("sim", "Matching", 10): _write_json(tmp_path / "a.json", lazy),
+                         ("sim", "Replace", 10): _write_json(tmp_path / "b.json", old)}).set_index("method")
+    assert t.loc["Matching", "rej W_A over"] == 3
+    assert t.loc["Replace", "rej W_A over"] == 8  # a file without rejection_n: over all samples
+    assert t.loc["Matching", "tests evaded"] == "KS W_A?" and t.loc["Replace", "tests evaded"] == "KS"
+    assert "rej KS over" not in t.columns
+    assert to_markdown(t.reset_index()).count("W_A?") == 1
+
+
 def _fairest_json(path, best):
     level = {"best_di": best, "di_original": 0.3, "level_found": 0.45, "cell_cap": 0.5, "n_battery": 3,
              "tests_run": {"W_A": 1}, "levels": [{"status": "searched"}, {"status": "skipped_cell_cap"}]}

@@ -31,6 +31,7 @@ __all__ = [
     "DISTANCE_TESTS",
     "CELL_TESTS",
     "COST_ORDER",
+    "LAZY_TESTS",
     "MethodSpec",
     "METHOD_SPECS",
     "METHODS",
@@ -111,6 +112,9 @@ DISTANCE_TESTS: tuple[str, ...] = tuple(t for t, s in TEST_SPECS.items() if s.ca
 CELL_TESTS: tuple[str, ...] = tuple(t for t, s in TEST_SPECS.items() if s.kind == "cell" and s.calibrated)
 #: The order in which a short-circuited battery evaluates the tests (cheapest first).
 COST_ORDER: tuple[str, ...] = tuple(sorted(TEST_SPECS, key=lambda t: TEST_SPECS[t].cost_rank))
+#: The costliest test (exact W_A: seconds a sample): Table 2 computes it only where it decides
+#: evasion, and on a seeded subsample for its own rate (``battery.w_a_rate_samples``).
+LAZY_TESTS: tuple[str, ...] = COST_ORDER[-1:]
 
 
 @dataclass(frozen=True)

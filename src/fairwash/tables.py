@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from fairwash import paper_values
+from fairwash.catalogue import LAZY_TESTS
 from fairwash.io import atomic_write_csv, atomic_write_text, json_float, json_floats, read_json
 
 __all__ = ["datasets_table", "detection_table", "fairest_table", "thresholds_table", "shift_with_paper",
@@ -182,6 +183,11 @@ def _paper_fairest(which: str, name: str | None, pct: int | None, method: str) -
     return paper_values.lookup(name, method, f"{quantity}@{pct}")
 
 
+def _evaded(evades: Mapping[str, bool | None]) -> str:
+    """The tests some compliant sample passes; ``T?`` where ``T`` was not computed on every one."""
+    return " ".join(t if v else f"{t}?" for t, v in evades.items() if v is not False) or "none"
+
+
 def detection_table(
     summaries: Mapping[tuple[str, str, int], str | Path],
     *,
@@ -200,11 +206,14 @@ def detection_table(
     Columns: Q's DI and the mean DI of its samples (lower for reweighting methods: weighted
     sampling without replacement under-includes heavy points, docs/protocol.md), compliant
     samples (DI > target) out of all, those passing all tests, the
-    verdict ``evades all``, the tests some compliant sample passes, each test's rejection
-    rate over all samples, ``sizes evaded``: at how many of the data set's sizes the
-    method evades all tests (the paper's mark), and a ``note``. A method that could not run
-    (e.g. Grad without a model) is not sampled: its ``evades all`` is empty, its mark
-    ``n/a`` and its note names the reason.
+    verdict ``evades all``, the tests some compliant sample passes (``W_A?``: none of the
+    compliant samples on which W_A was computed passes it, and it was not computed on the
+    others, which another test rejects), each test's rejection rate over the samples where it
+    was computed (``rej W_A over``: how many; W_A's rate is over the seeded
+    ``battery.w_a_rate_samples`` subsample when one is set), ``sizes evaded``: at how many
+    of the data set's sizes the method evades all tests (the paper's mark), and a ``note``.
+    A method that could not run (e.g. Grad without a model) is not sampled: its ``evades
+    all`` is empty, its mark ``n/a`` and its note names the reason.
     """
     rows = []
     for (ds, method, m), path in summaries.items():
@@ -216,11 +225,14 @@ def detection_table(
             "mean sample DI": _number(s.get("di_mean")) if sampled else None,
             "samples": s["n_samples"], "DI > target": s["n_compliant"],
             "of which pass all": (0 if s["n_compliant"] == 0 else int(round(comp_pass * s["n_compliant"]))),
-            "evades all": bool(s["evades_all"]) if sampled else None,
+            "evades all": None if not sampled or s["evades_all"] is None else bool(s["evades_all"]),
             "paper": paper_values.lookup(paper_name((specs or {}).get(ds, {})), method, "detection"),
-            "tests evaded": (" ".join(t for t, v in s["evades"].items() if v) or "none") if sampled else "",
+            "tests evaded": _evaded(s["evades"]) if sampled else "",
         }
-        row.update({f"rej {t}": _number(r) for t, r in s["rejection_rate"].items()})
+        for t, r in s["rejection_rate"].items():
+            row[f"rej {t}"] = _number(r)
+            if t in LAZY_TESTS:  # its rate may be over a seeded subsample: the count says so
+                row[f"rej {t} over"] = int(s.get("rejection_n", {}).get(t, s["n_samples"]))
         if not sampled:
             row["note"] = f"not sampled: {s.get('error') or ''}"[:100]
         else:

@@ -24,7 +24,7 @@ rule reference:
     wildcard_constraints:
         ds=_alternation(DATASETS),
         m=r"\d+",
-    threads: 1
+    threads: 2  # the draws in threads (POT's solver releases the GIL); the same bytes for any count
     resources:
         mem_mb=4000,
         # exact W_A: ~0.5 s per draw at n = 5 000, ~15 s at n = 20 000, m = 2 000
@@ -63,6 +63,7 @@ for _ds in DATASETS:
                 params:
                     m=_m,
                     n_samples=battery(_ds, "n_samples"),
+                    w_a_rate_samples=battery(_ds, "w_a_rate_samples"),
                     target=config["target_di"],
                     seeds=[audit_seed(_ds, "detect", me, _m) for me in _methods],
                     resume=f"results/resume/detect/{_ds}{_tag}_m{_m}",

@@ -25,6 +25,7 @@ from fairwash.cli.options import (
     add_battery_options,
     add_data_options,
     debug_option,
+    jobs_option,
     report_option,
 )
 from fairwash.cli.render import fmt_di, fmt_num, key_values, print_json, table
@@ -126,6 +127,7 @@ def register(sub: Any) -> None:
                         "threshold (exact; up to tens of seconds when the full data's DI is close to it; "
                         "fairwash risk --target answers the same)")
     add_battery_options(p)
+    jobs_option(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     report_option(p)
     debug_option(p)
@@ -158,7 +160,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         report = check_sample(full, sample, tests=tests, settings=settings_from_args(args, tests),
                               w_method=args.w_method, cache_dir=cache_dir_from_args(args),
                               threshold_files=args.thresholds, notify=None if args.json else notify,
-                              combine_rule=args.combine or "any")
+                              combine_rule=args.combine or "any", workers=args.jobs)
     if args.json:
         print_json(report.to_dict(inputs.to_dict()), out)
     else:

@@ -119,7 +119,7 @@ def store_from_args(args: argparse.Namespace, context: Any, tests: Sequence[str]
     from fairwash.protocol.thresholds import ThresholdStore
 
     return ThresholdStore(context, settings_from_args(args, tests), cache_dir=cache_dir_from_args(args),
-                          files=args.thresholds)
+                          files=args.thresholds, workers=getattr(args, "jobs", 1))
 
 
 def battery_context(full_rows: np.ndarray, w_method: str):

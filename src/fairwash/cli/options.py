@@ -13,7 +13,7 @@ from fairwash.protocol.limits import DEFAULT_READ_LIMITS, fmt_bytes, parse_bytes
 __all__ = ["EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE", "EXIT_INTERNAL", "Formatter", "COMMON_INPUT_HELP",
            "csv_list", "positive_int", "fraction_arg", "positive_float", "size_arg", "seed_arg",
            "add_data_options",
-           "add_battery_options", "debug_option", "report_option"]
+           "add_battery_options", "jobs_option", "debug_option", "report_option"]
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -165,6 +165,13 @@ def add_battery_options(p: argparse.ArgumentParser) -> None:
                         "(the pipeline's results/audit/<set>/reference_m<m>.json, or a cache entry); "
                         "refused unless it was computed on this full data with these statistic settings "
                         "and covers the tests; its own draws, level, rule and seed are used (repeatable)")
+
+
+def jobs_option(p: argparse.ArgumentParser) -> None:
+    """``--jobs N``: threads for the honest reference draws (the same thresholds for any N)."""
+    p.add_argument("--jobs", "-j", type=positive_int, default=1, metavar="N",
+                   help="threads for the honest reference draws (default 1; the cores you give it; "
+                        "the same thresholds for any N)")
 
 
 def debug_option(p: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -> None:

@@ -26,6 +26,7 @@ from fairwash.cli.options import (
     csv_list,
     debug_option,
     fraction_arg,
+    jobs_option,
     positive_float,
     positive_int,
     report_option,
@@ -99,6 +100,7 @@ def register(sub: Any) -> None:
                    help="samples drawn per attack and DI level (default 30; the paper 100)")
     p.add_argument("--step", type=positive_float, default=0.05, help="DI grid step (default 0.05)")
     add_battery_options(p)
+    jobs_option(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     report_option(p)
     debug_option(p)

@@ -12,7 +12,8 @@ Storing and reusing them (cache, pipeline file, resumable draws) is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +28,9 @@ __all__ = [
     "Rule",
     "ReferenceThresholds",
     "reference_draws",
+    "check_workers",
+    "honest_draw",
+    "map_draws",
     "thresholds_from_draws",
     "reference_thresholds",
     "context_kwargs",
@@ -163,6 +167,7 @@ def reference_draws(
     n_draws: int = 100,
     random_state: int | np.random.Generator,
     start: int = 0,
+    workers: int = 1,
 ) -> dict[str, np.ndarray]:
     """Distance statistics of ``n_draws`` honest samples (eq. 3).
 
@@ -170,7 +175,9 @@ def reference_draws(
     full data. With an int ``random_state``, draw ``i`` uses its own stream
     ``SeedSequence(random_state, spawn_key=(i,))``: draws ``start .. start+n_draws-1``
     are the same whether computed in one call or in shards (``start``), so the
-    expensive W_A draws can be spread over jobs and concatenated.
+    expensive W_A draws can be spread over jobs and concatenated, and over ``workers``
+    threads (POT's exact solver releases the GIL): the same bytes for any ``workers``.
+    A Generator ``random_state`` is one shared stream: ``workers`` must be 1 then.
 
     Returns
     -------
@@ -188,14 +195,52 @@ def reference_draws(
         check_random_state(random_state)  # type check only
         if random_state is None:
             raise ValueError("random_state is required (an int or a numpy Generator)")
+    workers = check_workers(workers)
+    if workers > 1 and isinstance(random_state, np.random.Generator):
+        raise ValueError("workers > 1 needs an int random_state (a Generator is one shared stream)")
     out = {t: np.empty(n_draws) for t in dist_tests}
-    for j in range(n_draws):
-        rng = _draw_rng(random_state, start + j)
-        idx = rng.choice(context.n, size=int(m), replace=False)
-        stats_j = context.statistics(context.full[idx], dist_tests)
+
+    def one(j: int) -> dict[str, tuple[float, float]]:
+        return honest_draw(context, int(m), dist_tests, random_state, start + j)
+
+    for j, stats_j in enumerate(map_draws(one, range(n_draws), workers)):
         for t in dist_tests:
             out[t][j] = stats_j[t][0]
     return out
+
+
+def check_workers(workers: Any) -> int:
+    """``workers`` as a positive int, or a ValueError naming it."""
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    return int(workers)
+
+
+def honest_draw(context: BatteryContext, m: int, tests: Sequence[str],
+                random_state: int | np.random.Generator, i: int) -> dict[str, tuple[float, float]]:
+    """The statistics of honest draw ``i``: ``m`` rows without replacement from its own stream."""
+    idx = _draw_rng(random_state, i).choice(context.n, size=int(m), replace=False)
+    return context.statistics(context.full[idx], tests)
+
+
+def map_draws(fn: Callable[[int], Any], items: Sequence[int], workers: int) -> Iterator[Any]:
+    """``fn`` over ``items``, in order, on ``workers`` threads (the first item alone first).
+
+    The first call builds the context's lazy caches before any thread shares them. An
+    interruption (Ctrl-C) cancels the draws not started; the results yielded are kept.
+    """
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        yield from map(fn, items)
+        return
+    yield fn(items[0])
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(fn, i) for i in items[1:]]
+        for f in futures:
+            yield f.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def thresholds_from_draws(
@@ -247,6 +292,7 @@ def reference_thresholds(
     rule: Rule = "quantile",
     random_state: int | np.random.Generator,
     context: BatteryContext | None = None,
+    workers: int = 1,
 ) -> ReferenceThresholds:
     r"""Reference thresholds of the distance tests for samples of size ``m`` (eq. 3).
 
@@ -270,13 +316,15 @@ def reference_thresholds(
     random_state : int or numpy Generator
     context : BatteryContext, optional
         Reuse an existing context (its settings define the statistics).
+    workers : int
+        Threads for the draws (the same thresholds for any number).
 
     Returns
     -------
     ReferenceThresholds
     """
     ctx = context if context is not None else BatteryContext.prepare(full)
-    draws = reference_draws(ctx, m, tests=tests, n_draws=n_draws, random_state=random_state)
+    draws = reference_draws(ctx, m, tests=tests, n_draws=n_draws, random_state=random_state, workers=workers)
     return thresholds_from_draws(
         ctx, m, draws, tests=tests, level=level, rule=rule, random_state=random_state
     )

@@ -94,7 +94,9 @@ def detection_tries(verdicts: pd.DataFrame, tests: Sequence[str] = TESTS) -> pd.
     Parameters
     ----------
     verdicts : DataFrame
-        :func:`detection_frame` output: ``method``, ``m`` and ``{test}_rejected`` columns.
+        :func:`detection_frame` output: ``method``, ``m`` and ``{test}_rejected`` columns
+        (nullable: a test not computed on every sample counts over the ``full_battery``
+        samples only, its seeded subsample; ``any`` likewise).
 
     Returns
     -------
@@ -106,13 +108,20 @@ def detection_tries(verdicts: pd.DataFrame, tests: Sequence[str] = TESTS) -> pd.
             raise KeyError(f"the verdicts have no column {t}_rejected; columns: {list(verdicts.columns)}")
     rows = []
     for (method, m), g in verdicts.groupby(["method", "m"], sort=False):
-        rej = {t: g[f"{t}_rejected"].to_numpy(bool) for t in tests}
+        full = g["full_battery"].to_numpy(bool) if "full_battery" in g else np.ones(len(g), bool)
+        cols = {t: g[f"{t}_rejected"].astype("boolean") for t in tests}
+        rej = {t: c.fillna(False).to_numpy(bool) for t, c in cols.items()}
+        known = {t: c.notna().to_numpy(bool) for t, c in cols.items()}
         rej["any"] = np.logical_or.reduce([rej[t] for t in tests])
-        n = len(g)
+        known["any"] = np.logical_and.reduce([known[t] for t in tests])
         for test, r in rej.items():
-            curve = all_fail_curve(n, int(r.sum()))
+            # a test missing on some samples: only its seeded subsample (the rest were chosen by verdicts)
+            over = known[test] if known[test].all() else known[test] & full
+            n, k = int(over.sum()), int(r[over].sum())
+            if n == 0:
+                continue
             rows.append(pd.DataFrame({"method": method, "m": int(m), "test": test, "k": np.arange(1, n + 1),
-                                      "p_all_rejected": curve, "n": n, "n_rejected": int(r.sum())}))
+                                      "p_all_rejected": all_fail_curve(n, k), "n": n, "n_rejected": k}))
     return pd.concat(rows, ignore_index=True)
 
 

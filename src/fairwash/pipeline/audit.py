@@ -57,6 +57,7 @@ def reference_stage(
     out_json: str | Path,
     tests: Sequence[str] = TESTS,
     resume_dir: str | Path | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Honest reference draws and thresholds of the battery for size ``m`` (eq. 3).
 
@@ -65,7 +66,8 @@ def reference_stage(
     ``fairwash check --thresholds out_json`` can reuse this file). With ``resume_dir``,
     each draw is kept there as it finishes and an interrupted job continues from the
     first missing draw (draw ``i`` has its own seed stream, so the thresholds are the
-    same); the folder is removed once ``out_json`` is written.
+    same); the folder is removed once ``out_json`` is written. ``workers`` threads make the
+    draws (the same bytes for any number).
     """
     data = AuditData.load(audited_parquet)
     w_config = WassersteinConfig(method=w_method, subref_size=int(subref_size), seed=int(subref_seed))
@@ -76,7 +78,7 @@ def reference_stage(
            "tests": list(tests), "config": ctx.config()}
     ck = Checkpoint(resume_dir, fingerprint([audited_parquet], job)) if resume_dir else None
     _, info = obtain_thresholds(ctx, int(m), settings, out_json, checkpoint=ck, extra={"dataset": data.name},
-                                reuse=False)
+                                reuse=False, workers=int(workers))
     return info["file"]
 
 
@@ -112,6 +114,7 @@ def detect_stages(
     jobs: Sequence[Mapping[str, Any]],
     tests: Sequence[str] = TESTS,
     resume_dir: str | Path | None = None,
+    w_a_rate_samples: int | None = None,
 ) -> list[dict[str, Any]]:
     """Table 2 for several manipulations of one audited set at one size, sharing one context.
 
@@ -123,6 +126,9 @@ def detect_stages(
         it is done; the audited set, the thresholds and the battery's set-up (row index,
         MMD self term) are loaded once for all.
 
+    w_a_rate_samples : int, optional
+        Exact W_A on a seeded subsample of this many samples besides where it decides
+        evasion (:func:`fairwash.protocol.detection_rates.detection`); ``None`` = every sample.
     resume_dir : path, optional
         Keep each manipulation's finished frame and summary there, so that an
         interrupted job redoes only the manipulations it had not finished (Snakemake
@@ -141,7 +147,8 @@ def detect_stages(
         inputs = [audited_parquet, reference_json, *(j[k] for j in jobs for k in ("manipulated_parquet",
                                                                                    "manipulated_json"))]
         settings = {"stage": "detect", "m": int(m), "n_samples": int(n_samples), "target": float(target),
-                    "tests": list(tests), "seeds": [int(j["seed"]) for j in jobs]}
+                    "tests": list(tests), "seeds": [int(j["seed"]) for j in jobs],
+                    "w_a_rate_samples": w_a_rate_samples}
         ck = Checkpoint(resume_dir, fingerprint(inputs, settings))
     summaries = []
     for i, job in enumerate(jobs):
@@ -151,7 +158,7 @@ def detect_stages(
             frame, summary = ck.get_frame(key), stored | {"resumed_seconds": ck.seconds(key)}
         else:
             frame, summary = _detect_one(data, job, thr, ctx, m=int(m), n_samples=int(n_samples),
-                                         target=float(target), tests=tests)
+                                         target=float(target), tests=tests, w_a_rate_samples=w_a_rate_samples)
             if ck is not None:
                 ck.put_frame(key, frame)
                 ck.put(key, summary, seconds=summary["seconds"])
@@ -164,8 +171,8 @@ def detect_stages(
 
 
 def _detect_one(data: AuditData, job: Mapping[str, Any], thr: ReferenceThresholds, ctx: BatteryContext, *,
-                m: int, n_samples: int, target: float,
-                tests: Sequence[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+                m: int, n_samples: int, target: float, tests: Sequence[str],
+                w_a_rate_samples: int | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Table 2 frame and summary of one manipulation (see :func:`detect_stages`)."""
     started = time.perf_counter()
     man = read_manipulation(job["manipulated_parquet"], job["manipulated_json"])
@@ -178,12 +185,13 @@ def _detect_one(data: AuditData, job: Mapping[str, Any], thr: ReferenceThreshold
         frame = empty_detection(tests)
     else:
         frame = detection(None, man, m, thr, n_samples=n_samples, tests=tests, target=target,
-                          random_state=int(job["seed"]), context=ctx)
+                          random_state=int(job["seed"]), context=ctx, w_a_rate_samples=w_a_rate_samples)
     summary = detection_summary(frame, tests) | {
         "dataset": data.name, "method": info["method"], "m": m, "target": target,
         "di_q": float(man.di), "error": error,
         "reached": bool(info.get("reached", False)) and error == info.get("error"),
-        "tests": list(tests), "seconds": time.perf_counter() - started, "resumed_seconds": 0.0,
+        "tests": list(tests), "w_a_rate_samples": w_a_rate_samples,
+        "seconds": time.perf_counter() - started, "resumed_seconds": 0.0,
     }
     return frame, to_jsonable(summary)
 

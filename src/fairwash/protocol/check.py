@@ -133,6 +133,7 @@ def check_sample(
     threshold_files: Sequence[str | Path] = (),
     notify: Callable[[str], None] | None = None,
     combine_rule: str = "any",
+    workers: int = 1,
 ) -> CheckReport:
     """Run the battery on ``sample`` against ``full`` (Section 4, eq. 3).
 
@@ -156,6 +157,8 @@ def check_sample(
     combine_rule : {"any", "holm", "minp"}
         How the tests' verdicts make one (:func:`fairwash.protocol.combine.combine`); ``any``
         is the paper's (its overall level is above ``1 - level``).
+    workers : int
+        Threads for the honest draws (the same thresholds for any number).
 
     Raises
     ------
@@ -175,7 +178,7 @@ def check_sample(
         notify(f"fairwash: reference thresholds for m = {m}: looking in the cache, else "
                f"{settings.n_draws} honest draws (done once per data set and size)...")
     store = ThresholdStore(ctx, settings, cache_dir=None if cache_dir is None else Path(cache_dir),
-                           files=threshold_files)
+                           files=threshold_files, workers=workers)
     if threshold_files and m not in store.given_sizes:
         raise DataError(f"--thresholds: the file(s) are for m = {list(store.given_sizes)}, the sample has "
                         f"{m} rows")

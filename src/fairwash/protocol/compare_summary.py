@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fairwash.catalogue import TESTS
@@ -53,10 +54,12 @@ def power_frame(detection: pd.DataFrame, thresholds: ReferenceThresholds, ctx: B
     Returns
     -------
     DataFrame
-        ``sample``, ``di``, ``compliant`` and ``{protocol}_reject`` (boolean, ``NA`` if unknown).
+        ``sample``, ``di``, ``compliant``, ``full_battery`` (the job's seeded subsample with
+        every statistic) and ``{protocol}_reject`` (boolean, ``NA`` if unknown).
     """
     m, alpha = thresholds.m, float(round(1.0 - thresholds.level, 12))
     out = detection[["sample", "di", "compliant"]].copy()
+    out["full_battery"] = detection["full_battery"].to_numpy(bool) if "full_battery" in detection else True
     if detection.empty:
         for pr in PROTOCOLS:
             out[f"{pr}_reject"] = pd.Series(dtype="boolean")
@@ -67,7 +70,8 @@ def power_frame(detection: pd.DataFrame, thresholds: ReferenceThresholds, ctx: B
     cal = [t for t in tests if t in thresholds.draws]
     for _, rec in detection.iterrows():
         # the paper's rule is the job's own verdict (a lazy job decides it without every statistic)
-        verdicts["any"].append(not bool(rec["passed"]))
+        # NA where the job left it undecided (a non-compliant sample passing its cheap tests)
+        verdicts["any"].append(pd.NA if pd.isna(rec["passed"]) else not bool(rec["passed"]))
         stats_ = {t: float(rec[f"{t}_stat"]) for t in tests}
         if not any(math.isnan(v) for v in stats_.values()):
             p = {t: thresholds.p_value(t, stats_[t]) if t in thresholds.draws else float(rec[f"{t}_p"])
@@ -88,11 +92,18 @@ def power_frame(detection: pd.DataFrame, thresholds: ReferenceThresholds, ctx: B
 def power_summary(frames: Mapping[tuple[str, int], pd.DataFrame]) -> pd.DataFrame:
     """Rejection rate per (method, m, protocol) with its exact interval, from :func:`power_frame`'s.
 
+    A protocol whose verdict is missing on some samples (a lazy Table 2 job decides only what
+    evasion needs) is rated over the ``full_battery`` samples only: the others were chosen for
+    their statistics by the job's verdicts, and their rate would be biased.
+
     Also ``undetected_compliant``: how many samples with DI above the threshold pass the protocol.
     """
     rows = []
     for (method, m), frame in frames.items():
-        summary = rejection_summary(frame)
+        full = frame["full_battery"].to_numpy(bool) if "full_battery" in frame else np.ones(len(frame), bool)
+        parts = [rejection_summary(frame if frame[f"{pr}_reject"].notna().all() else frame[full], (pr,))
+                 for pr in PROTOCOLS if f"{pr}_reject" in frame]
+        summary = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         comp = frame["compliant"].to_numpy(bool)
         for rec in summary.to_dict("records"):
             rej = frame[f"{rec['protocol']}_reject"]

@@ -162,38 +162,45 @@ class ThresholdSettings:
 
 
 def reference_draws_resumable(context: BatteryContext, m: int, *, tests: Sequence[str], n_draws: int,
-                              random_state: int, checkpoint: Checkpoint | None) -> dict[str, np.ndarray]:
+                              random_state: int, checkpoint: Checkpoint | None,
+                              workers: int = 1) -> dict[str, np.ndarray]:
     """:func:`fairwash.detect.thresholds.reference_draws`, one stored draw at a time.
 
     Draw ``i`` uses its own seed stream, so the draws read back from ``checkpoint``
-    (key ``draw_<i>``) and those computed now are the draws of one uninterrupted call.
-    The MMD_A self term is computed even when every draw is read back, so that the
-    thresholds built from ``context`` store it as an uninterrupted call would.
+    (key ``draw_<i>``) and those computed now are the draws of one uninterrupted call,
+    on any number of ``workers`` threads (each finished draw is stored as it arrives, in
+    order: an interruption keeps them). The MMD_A self term is computed even when every
+    draw is read back, so that the thresholds built from ``context`` store it as an
+    uninterrupted call would.
 
     Returns
     -------
     dict[str, ndarray of shape (n_draws,)]
     """
     seed = int(random_state)
+    workers = detect_thresholds.check_workers(workers)
     draw = detect_thresholds.reference_draws  # looked up per call: tests interrupt it
     if checkpoint is None:
-        return draw(context, int(m), tests=tests, n_draws=int(n_draws), random_state=seed)
-    rows = []
-    for i in range(int(n_draws)):
-        row = checkpoint.get(f"draw_{i}")
-        if row is None:
-            started = time.perf_counter()
-            one = draw(context, int(m), tests=tests, n_draws=1, random_state=seed, start=i)
-            row = {t: float(v[0]) for t, v in one.items()}
-            checkpoint.put(f"draw_{i}", row, seconds=time.perf_counter() - started)
-        rows.append(row)
+        return draw(context, int(m), tests=tests, n_draws=int(n_draws), random_state=seed, workers=workers)
+    stored = {i: checkpoint.get(f"draw_{i}") for i in range(int(n_draws))}
+    missing = [i for i, row in stored.items() if row is None]
+
+    def one(i: int) -> tuple[dict[str, float], float]:
+        started = time.perf_counter()
+        got = draw(context, int(m), tests=tests, n_draws=1, random_state=seed, start=i)
+        return {t: float(v[0]) for t, v in got.items()}, time.perf_counter() - started
+
+    for i, (row, seconds) in zip(missing, detect_thresholds.map_draws(one, missing, workers), strict=True):
+        checkpoint.put(f"draw_{i}", row, seconds=seconds)  # in the calling thread, as each arrives
+        stored[i] = row
+    rows = [stored[i] for i in range(int(n_draws))]
     if "MMD_A" in context.calibrated(tests):
         context.mmd_reference  # noqa: B018 -- built (and kept) on first access
     return {t: np.array([row[t] for row in rows]) for t in rows[0]}
 
 
 def compute_thresholds(context: BatteryContext, m: int, settings: ThresholdSettings, *,
-                       checkpoint: Checkpoint | None = None) -> ReferenceThresholds:
+                       checkpoint: Checkpoint | None = None, workers: int = 1) -> ReferenceThresholds:
     r"""Reference thresholds for samples of size ``m`` (eq. 3), resumable.
 
     For each calibrated test ``D``, the statistics :math:`D(P_m^{(j)}, P_n)` of
@@ -208,6 +215,8 @@ def compute_thresholds(context: BatteryContext, m: int, settings: ThresholdSetti
     settings : ThresholdSettings
     checkpoint : Checkpoint, optional
         Keeps each draw as it finishes (:func:`reference_draws_resumable`).
+    workers : int
+        Threads for the draws (the same bytes for any number).
 
     Returns
     -------
@@ -217,7 +226,7 @@ def compute_thresholds(context: BatteryContext, m: int, settings: ThresholdSetti
     """
     s = settings
     draws = reference_draws_resumable(context, int(m), tests=s.tests, n_draws=s.n_draws, random_state=s.seed,
-                                      checkpoint=checkpoint)
+                                      checkpoint=checkpoint, workers=workers)
     return thresholds_from_draws(context, int(m), draws, tests=s.tests, level=s.level, rule=s.rule,
                                  random_state=s.seed)
 
@@ -277,7 +286,8 @@ def load_matching(path: str | Path, context: BatteryContext, m: int,
 def obtain_thresholds(context: BatteryContext, m: int, settings: ThresholdSettings, path: str | Path | None,
                       *, checkpoint: Checkpoint | None = None, extra: Mapping[str, Any] | None = None,
                       reuse: bool = True, tolerate_unwritable: bool = False,
-                      key: bytes | None = None) -> tuple[ReferenceThresholds, dict[str, Any]]:
+                      key: bytes | None = None,
+                      workers: int = 1) -> tuple[ReferenceThresholds, dict[str, Any]]:
     """Compute-or-load the reference thresholds of one (full data, ``m``, settings) in ``path``.
 
     With ``reuse``, a file at ``path`` matching every field of :func:`cache_key` is read
@@ -287,6 +297,7 @@ def obtain_thresholds(context: BatteryContext, m: int, settings: ThresholdSettin
     ``resumed_seconds`` (the stored draws' compute time) beside them. A failed write
     raises, unless ``tolerate_unwritable`` (a cache: the thresholds are returned). With
     ``key``, the file read must carry :func:`seal`'s checksum and the file written carries it.
+    ``workers``: threads for the draws (:func:`compute_thresholds`).
 
     Returns
     -------
@@ -300,7 +311,7 @@ def obtain_thresholds(context: BatteryContext, m: int, settings: ThresholdSettin
         if thr is not None:
             return thr, {"cache": "used", "path": str(path), "seconds": 0.0}
     started = time.perf_counter()
-    thr = compute_thresholds(context, m, settings, checkpoint=checkpoint)
+    thr = compute_thresholds(context, m, settings, checkpoint=checkpoint, workers=workers)
     seconds = time.perf_counter() - started
     resumed = checkpoint.resumed_seconds if checkpoint is not None else 0.0
     if checkpoint is not None:
@@ -339,6 +350,8 @@ class ThresholdStore:
         ``None``: neither read nor write a cache.
     files : iterable of paths
         Threshold files to use for the sizes they were computed for.
+    workers : int
+        Threads for the honest draws (not part of the cache key: the same bytes for any number).
 
     Attributes
     ----------
@@ -352,6 +365,7 @@ class ThresholdStore:
     cache_dir: Path | None = None
     files: Iterable[str | Path] = ()
     provenance: dict[int, dict[str, Any]] = field(default_factory=dict)
+    workers: int = 1
 
     def __post_init__(self) -> None:
         self._given: dict[int, tuple[Path, ReferenceThresholds]] = {}
@@ -395,11 +409,11 @@ class ThresholdStore:
                                         random_state=s.seed)
             return thr, {"cache": "none", "path": None, "seconds": 0.0}
         if self.cache_dir is None:
-            return obtain_thresholds(self.context, m, self.settings, None)
+            return obtain_thresholds(self.context, m, self.settings, None, workers=self.workers)
         try:
             secret = cache_secret(self.cache_dir)
         except OSError as exc:  # shared or unreadable: computed, neither read nor written
-            thr, info = obtain_thresholds(self.context, m, self.settings, None)
+            thr, info = obtain_thresholds(self.context, m, self.settings, None, workers=self.workers)
             return thr, info | {"cache": "unwritable", "path": str(self.cache_dir), "error": str(exc)}
         key_obj = cache_key(self.context, m, self.settings)
         key = hashlib.sha256(json.dumps(key_obj, sort_keys=True).encode()).hexdigest()[:24]
@@ -413,4 +427,4 @@ class ThresholdStore:
             partial = None  # a read-only cache: the draws are not kept
         return obtain_thresholds(self.context, m, self.settings, path, checkpoint=partial,
                                  extra={"cache_key": key_obj}, reuse=False, tolerate_unwritable=True,
-                                 key=secret)
+                                 key=secret, workers=self.workers)
