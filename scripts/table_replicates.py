@@ -13,7 +13,8 @@ values = replicate_values(dict(zip([tuple(k) for k in p.index], i.results, stric
 caps = None
 if p.reference_index:
     caps = reference_values(dict(zip([tuple(k) for k in p.reference_index], i.references, strict=True)),
-                            audited=dict(zip(p.reference_datasets, i.audited, strict=True)), ablation=p.ablation)
+                            audited=dict(zip(p.reference_datasets, i.audited, strict=True)),
+                            ablation=p.ablation)
 table = replicates_table(values, caps)
 write_table(table, csv=o.csv, md=o.md, tex=o.tex, digits=3,
             title="Fairest undetected DI over K replicates (median, 10–90 % range) beside the paper's value")

@@ -1,4 +1,4 @@
-"""Rule table_replicates_reference: reference thresholds and cell caps over independent sets of honest draws."""
+"""Rule table_replicates_reference: thresholds and cell caps over independent sets of honest draws."""
 
 import sys
 

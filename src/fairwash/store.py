@@ -98,7 +98,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 #: What a wildcard may match (as the rules' ``wildcard_constraints``); any other matches one folder level.
-WILDCARD_PATTERNS: dict[str, str] = {"m": r"\d+", "k": r"\d+", "r": r"\d+", "method": "|".join(map(re.escape, METHODS))}
+WILDCARD_PATTERNS: dict[str, str] = {"m": r"\d+", "k": r"\d+", "r": r"\d+",
+                                     "method": "|".join(map(re.escape, METHODS))}
 
 
 def _relative(kind: str, part: str) -> str:

@@ -22,12 +22,7 @@ from fairwash.figures.style import figure_style, method_style, new_figure, order
 __all__ = ["plot_replicates"]
 
 
-def _quantiles(v: np.ndarray) -> tuple[float, float, float]:
-    # the tables' quantiles (fairwash.pipeline.replicates), over the replicates that found a value
-    return float(np.quantile(v, 0.1)), float(np.quantile(v, 0.5)), float(np.quantile(v, 0.9))
-
-
-def plot_replicates(values: pd.DataFrame, *, dataset: str):
+def plot_replicates(values: pd.DataFrame, cells: pd.DataFrame, *, dataset: str):
     """The replicate figure of ``dataset``.
 
     Parameters
@@ -36,6 +31,9 @@ def plot_replicates(values: pd.DataFrame, *, dataset: str):
         :func:`fairwash.pipeline.replicates.replicate_values` (columns ``data set``,
         ``method``, ``m``, ``size %``, ``table``, ``k``, ``fairest DI``, ``found``, ``not run``,
         ``cell cap``, ``paper``).
+    cells : DataFrame
+        :func:`fairwash.pipeline.replicates.replicates_table` of ``values``: the median and
+        10–90 % range drawn are the table's (NaN = "–", drawn from the panel's left edge).
     dataset : str
 
     Returns
@@ -54,8 +52,8 @@ def plot_replicates(values: pd.DataFrame, *, dataset: str):
                COMPLIANCE_THRESHOLD) - 0.05
     hi_x = 1.02
     with figure_style():
-        fig, axes = new_figure(len(tables), len(sizes), figsize=(4.2 * len(sizes), 0.5 * len(methods) * len(tables)
-                                                                   + 1.6 * len(tables)), sharex=True)
+        height = (0.5 * len(methods) + 1.6) * len(tables)
+        fig, axes = new_figure(len(tables), len(sizes), figsize=(4.2 * len(sizes), height), sharex=True)
         for i, table in enumerate(tables):
             for j, m in enumerate(sizes):
                 ax = axes[i][j]
@@ -70,8 +68,11 @@ def plot_replicates(values: pd.DataFrame, *, dataset: str):
                     jitter = np.linspace(-0.18, 0.18, len(v)) if len(v) > 1 else np.zeros(len(v))
                     ax.scatter(v, y + jitter, s=14, color=st.colour, marker=st.marker, alpha=0.7, zorder=3,
                                linewidths=0)
-                    if len(v):
-                        q10, med, q90 = _quantiles(v)
+                    c = cells[(cells["data set"] == dataset) & (cells["table"] == table) & (cells["m"] == m)
+                              & (cells["method"] == method)]
+                    if len(c) and c["K"].iloc[0] > 0:
+                        q10, med, q90 = (lo_x if math.isnan(x) else x
+                                         for x in (float(c[q].iloc[0]) for q in ("q10", "median", "q90")))
                         ax.plot([q10, q90], [y, y], color=st.colour, linewidth=5, alpha=0.35,
                                 solid_capstyle="butt", zorder=2)
                         ax.plot([med, med], [y - 0.3, y + 0.3], color="black", linewidth=1.2, zorder=4)
@@ -86,11 +87,12 @@ def plot_replicates(values: pd.DataFrame, *, dataset: str):
                     elif not math.isnan(px):
                         ax.scatter([px], [y], marker="D", s=40, color="black", zorder=5)
                 cap = cell["cell cap"].iloc[0] if len(cell) else math.nan
-                if np.isfinite(cap):
-                    ax.axvline(min(cap, hi_x), color="grey", linestyle=":", linewidth=1.2)
+                if np.isfinite(cap) and cap < hi_x:
+                    ax.axvline(cap, color="grey", linestyle=":", linewidth=1.2)
                 ax.axvline(COMPLIANCE_THRESHOLD, color="black", linewidth=0.8, alpha=0.5)
                 pct = cell["size %"].iloc[0] if len(cell) else ""
-                ax.set_title(f"{table}, m = {m}" + (f" ({pct} %)" if pct else ""))
+                cap_text = "" if not np.isfinite(cap) or cap < hi_x else ", cell cap ≥ 1"
+                ax.set_title(f"{table}, m = {m}" + (f" ({pct} %)" if pct else "") + cap_text)
                 ax.set_yticks(range(len(methods)), methods)
                 ax.set_ylim(-0.6, len(methods) - 0.4)
                 ax.set_xlim(lo_x, hi_x)

@@ -186,8 +186,8 @@ def replicates_table(values: pd.DataFrame, caps: pd.DataFrame | None = None) -> 
         if ran.empty:
             row.update({"K": 0, "paper": grp["paper"].iloc[0]})
         else:
-            row.update(_spread_row([None if not f else v for v, f in zip(ran["fairest DI"], ran["found"],
-                                                                          strict=True)], grp["paper"].iloc[0]))
+            found = [v if f else None for v, f in zip(ran["fairest DI"], ran["found"], strict=True)]
+            row.update(_spread_row(found, grp["paper"].iloc[0]))
         main = grp[grp["k"] == 0]
         row["main"] = main["fairest DI"].iloc[0] if len(main) else math.nan
         row["cell cap"] = float(grp["cell cap"].iloc[0]) if grp["cell cap"].nunique() == 1 else math.nan
@@ -244,9 +244,10 @@ def reference_values(references: Mapping[tuple[str, int, int], str | Path], *,
     return pd.DataFrame(rows)
 
 
-def replicates_reference_table(values: pd.DataFrame, *, specs: Mapping[str, Mapping[str, Any]],
-                               authors_thresholds: Mapping[str, Mapping[int, Mapping[str, float]]] | None = None,
-                               ) -> pd.DataFrame:
+def replicates_reference_table(
+    values: pd.DataFrame, *, specs: Mapping[str, Mapping[str, Any]],
+    authors_thresholds: Mapping[str, Mapping[int, Mapping[str, float]]] | None = None,
+) -> pd.DataFrame:
     """Per (data set, m, quantity): the spread over independent sets of honest draws.
 
     Columns: ``data set``, ``m``, ``quantity``, ``sets``, ``main`` (set 0: the thresholds
@@ -260,9 +261,10 @@ def replicates_reference_table(values: pd.DataFrame, *, specs: Mapping[str, Mapp
         v = grp["value"].to_numpy(float)
         spec = specs.get(ds, {})
         a = math.nan
-        if authors_thresholds is not None and spec.get("source") == "authors" and not quantity.startswith("cell"):
-            a = authors_thresholds.get(str(spec.get("params", {}).get("dataset", "")), {}).get(int(m), {}).get(
-                quantity, math.nan)
+        is_test = not quantity.startswith("cell")
+        if authors_thresholds is not None and spec.get("source") == "authors" and is_test:
+            theirs = authors_thresholds.get(str(spec.get("params", {}).get("dataset", "")), {})
+            a = theirs.get(int(m), {}).get(quantity, math.nan)
         lo_q, hi_q = SPREAD_QUANTILES
         q10, q90 = float(np.quantile(v, lo_q)), float(np.quantile(v, hi_q))
         main = grp.loc[grp["r"] == 0, "value"]
