@@ -15,13 +15,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _strip_times(d: dict) -> dict:
     """The fairest JSON without its timings (and without the protocol sets only the main rule searches)."""
-    for key in ("seconds", "method_seconds", "resumed_seconds"):
+    for key in ("seconds", "method_seconds", "resumed_seconds", "method_runs", "method_errors"):
         d.pop(key, None)
     for by in d["sizes"].values():
         for name in [n for n in by if n not in ("seven", "ablation")]:
             by.pop(name)
         for r in by.values():
-            for key in ("seconds", "n_battery", "tests_run"):  # counters include the protocol sets' work
+            # the counters include the protocol sets' work
+            for key in ("seconds", "n_battery", "tests_run", "method_runs"):
                 r.pop(key)
     return d
 
