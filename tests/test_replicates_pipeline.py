@@ -23,7 +23,7 @@ def _strip_times(d: dict) -> dict:
         for r in by.values():
             # the counters include the protocol sets' work
             for key in ("seconds", "n_battery", "tests_run", "method_runs"):
-                r.pop(key)
+                r.pop(key, None)
     return d
 
 
