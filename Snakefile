@@ -22,6 +22,7 @@ include: "workflow/rules/counterfactual.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/protocols.smk"
+include: "workflow/rules/replicates.smk"
 
 
 # Table rules are seconds of work: on a cluster they run beside the scheduler, not in the queue.

@@ -175,6 +175,7 @@ WRITERS = {
     "counterfactual": ("counterfactual",), "table": ("table_",),
     "figure": ("figure_", "counterfactual", "table_protocols"),  # the protocol comparison: table + figure
     "protocol_honest": ("protocol_honest",),
+    "fairest_replicate": ("fairest_replicate",), "reference_replicate": ("reference_replicate",),
 }
 
 

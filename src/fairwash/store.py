@@ -16,6 +16,8 @@ kind               parts                                        wildcards
 ``reference``      ``json``                                     ``ds``, ``m``
 ``detection``      ``parquet``, ``json``                        ``ds``, ``method``, ``m``
 ``fairest``        ``json``                                     ``ds``, ``method``
+``fairest_replicate`` ``json``                                  ``ds``, ``method``, ``k``
+``reference_replicate`` ``json``                                ``ds``, ``m``, ``r``
 ``protocol_honest`` ``parquet``, ``json``                       ``ds``, ``m``
 ``sample_size``    ``parquet``, ``json``                        ``ds``
 ``shift_curve``    ``parquet``, ``json``                        (none)
@@ -84,6 +86,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "reference": {"json": "audit/{ds}/reference_m{m}.json"},
     "detection": {"parquet": "audit/{ds}/{method}_m{m}.parquet", "json": "audit/{ds}/{method}_m{m}.json"},
     "fairest": {"json": "audit/{ds}/fairest_{method}.json"},
+    "fairest_replicate": {"json": "replicates/{ds}/fairest_{method}_k{k}.json"},
+    "reference_replicate": {"json": "replicates/{ds}/reference_m{m}_r{r}.json"},
     "protocol_honest": {"parquet": "protocols/{ds}/honest_m{m}.parquet",
                         "json": "protocols/{ds}/honest_m{m}.json"},
     "sample_size": {"parquet": "audit/{ds}/sample_size.parquet", "json": "audit/{ds}/sample_size.json"},
@@ -94,7 +98,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 #: What a wildcard may match (as the rules' ``wildcard_constraints``); any other matches one folder level.
-WILDCARD_PATTERNS: dict[str, str] = {"m": r"\d+", "method": "|".join(map(re.escape, METHODS))}
+WILDCARD_PATTERNS: dict[str, str] = {"m": r"\d+", "k": r"\d+", "r": r"\d+",
+                                     "method": "|".join(map(re.escape, METHODS))}
 
 
 def _relative(kind: str, part: str) -> str:

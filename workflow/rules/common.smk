@@ -138,6 +138,7 @@ def all_outputs():
         *FIGURE_OUTPUTS,
         *TABLE_OUTPUTS,
         *PROTOCOL_OUTPUTS,
+        *replicates_outputs(),
     ]
 
 
@@ -269,3 +270,75 @@ def protocol_detections(ds):
              "summary": str(store.path("manipulation", "json", ds=ds, method=me)),
              "seed": audit_seed(ds, "detect", me, m)}
             for me in methods_for(ds) for m in sizes_of(ds)]
+
+
+# ---- replicates helpers (workflow/rules/replicates.smk; issue 21) ----
+def replicates_spec():
+    """The `replicates` block with the schema's defaults filled in."""
+    return {**schema_defaults("$defs", "replicates"), **config.get("replicates", {})}
+
+
+def _replicate_sets(key):
+    chosen = replicates_spec()[key]
+    unknown = [ds for ds in (chosen or []) if ds not in config["datasets"]]
+    if unknown:
+        raise ValueError(f"replicates.{key} names {unknown}, which are not in datasets {sorted(config['datasets'])}")
+    return [ds for ds in DATASETS if chosen is None or ds in chosen]
+
+
+def replicate_datasets():
+    """Data sets whose fairest search is replicated (none when `replicates.k` is 0)."""
+    return _replicate_sets("datasets") if replicates_spec()["k"] > 0 else []
+
+
+def replicate_methods(ds):
+    """Methods replicated on `ds`: the chosen ones among its fairest methods (default: no Grad)."""
+    chosen = replicates_spec()["methods"]
+    return [m for m in fairest_methods(ds)
+            if (m in chosen if chosen is not None else not METHOD_NEEDS_MODEL[m])]
+
+
+def replicate_ks():
+    return list(range(int(replicates_spec()["k"])))
+
+
+def replicate_seed(ds, method, k):
+    """Replicate 0 is the main fairest run's seed (its cell is one of the K); the others derive from (ds, method, k)."""
+    return dataset_seed(ds) if int(k) == 0 else audit_seed(ds, "replicate", method, int(k))
+
+
+def reference_replicate_datasets():
+    """Data sets of the reference-threshold spread (none when `replicates.reference_k` is 0)."""
+    if replicates_spec()["reference_k"] == 0:
+        return []
+    spec = replicates_spec()
+    key = "reference_datasets" if spec["reference_datasets"] is not None else "datasets"
+    return _replicate_sets(key)
+
+
+def reference_replicate_rs():
+    return list(range(int(replicates_spec()["reference_k"])))
+
+
+def reference_replicate_seed(ds, m, r):
+    """Set 0 is the main reference's seed; the others derive from (ds, m, r)."""
+    return audit_seed(ds, "reference", m) if int(r) == 0 else audit_seed(ds, "reference_replicate", m, int(r))
+
+
+def reference_replicate_file(ds, m, r):
+    """Set 0 is the main reference file (no second computation); the others their own file."""
+    if int(r) == 0:
+        return str(store.path("reference", "json", ds=ds, m=m))
+    return str(store.path("reference_replicate", "json", ds=ds, m=m, r=r))
+
+
+def replicates_outputs():
+    """Targets of the replicates stage (for all_outputs())."""
+    out = []
+    if replicate_datasets():
+        out += [str(store.path("table", ext, name="replicates")) for ext in ("csv", "md", "tex")]
+        out += [str(store.path("figure", ext, name=f"replicates_{ds}")) for ds in replicate_datasets()
+                for ext in ("png", "pdf")]
+    if reference_replicate_datasets():
+        out += [str(store.path("table", ext, name="replicates_reference")) for ext in ("csv", "md", "tex")]
+    return out
