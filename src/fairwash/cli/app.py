@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from fairwash.cli.options import EXIT_INTERNAL, EXIT_USAGE
 from fairwash.cli.parser import build_parser
-from fairwash.data.base import DataError
+from fairwash.errors import DataError
 from fairwash.text import MESSAGE_LIMIT, shown
 
 __all__ = ["main"]

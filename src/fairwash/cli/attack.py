@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, TextIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TextIO
 
 from fairwash.catalogue import COMPLIANCE_THRESHOLD, ROW_PRESERVING_METHODS, sample_size
 from fairwash.cli.common import prepare_from_args
@@ -22,9 +20,12 @@ from fairwash.cli.options import (
     seed_arg,
 )
 from fairwash.cli.render import fmt_di, key_values, print_json
-from fairwash.data.base import DataError
+from fairwash.errors import DataError
 from fairwash.io import atomic_write_json, atomic_write_parquet, atomic_write_text
 from fairwash.protocol.rows import attack_rows  # re-exported: its historical path (fairwash.cli)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["REDTEAM_BANNER", "register", "cmd_attack", "render_attack", "attack_rows", "neutralise_formulas"]
 
@@ -41,17 +42,20 @@ def neutralise_formulas(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> out, k = neutralise_formulas(pd.DataFrame({"a": ["=HYPERLINK(1)", "ok"], "b": [-1, 2]}))
     >>> out["a"].tolist(), out["b"].tolist(), k
     (["'=HYPERLINK(1)", 'ok'], [-1, 2], 1)
     """
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype  # pandas only when a command writes
+
     def fix(v: object) -> object:
         return "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
 
     out = frame.copy()
     count = 0
     for col in out.columns:
-        if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
+        if is_numeric_dtype(out[col]) or is_bool_dtype(out[col]):
             continue
         hit = out[col].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
         if hit.any():

@@ -29,7 +29,7 @@ from fairwash.cli.options import (
     report_option,
 )
 from fairwash.cli.render import fmt_di, fmt_num, key_values, print_json, table
-from fairwash.data.base import DataError
+from fairwash.errors import DataError
 from fairwash.protocol.combine import COMBINE_RULES
 from fairwash.text import shown, shown_list
 

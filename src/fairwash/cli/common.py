@@ -13,10 +13,9 @@ from typing import Any
 import numpy as np
 
 from fairwash.catalogue import NO_MMD, TESTS
-from fairwash.data.base import DataError
+from fairwash.errors import DataError
 from fairwash.fairness import disparate_impact
 from fairwash.protocol import limits
-from fairwash.store import user_cache_dir
 
 __all__ = ["prepare_from_args", "tests_from_args", "check_battery_args", "check_battery_size",
            "warn_inputs", "cache_dir_default",
@@ -25,6 +24,9 @@ __all__ = ["prepare_from_args", "tests_from_args", "check_battery_args", "check_
 
 
 def prepare_from_args(args: argparse.Namespace, sample_path: str | None):
+    for path in (args.full, sample_path):  # a typo is reported before pandas is loaded
+        if path is not None:
+            limits.check_regular_file(path)
     # the readers load pandas / pyarrow only when a command runs: `fairwash --help` answers at once
     from fairwash.inputs import prepare, read_table
 
@@ -95,6 +97,8 @@ def warn_inputs(inputs: Any, quiet: bool) -> None:
 
 def cache_dir_default() -> Path:
     """``$FAIRWASH_CACHE`` or ``~/.cache/fairwash`` (:func:`fairwash.store.user_cache_dir`)."""
+    from fairwash.store import user_cache_dir  # the store loads pandas: not before the files are read
+
     return user_cache_dir()
 
 

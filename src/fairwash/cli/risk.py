@@ -32,7 +32,7 @@ from fairwash.cli.options import (
     report_option,
 )
 from fairwash.cli.render import fmt_di, key_values, print_json, table
-from fairwash.data.base import DataError
+from fairwash.errors import DataError
 
 _RISK_DESCRIPTION = """\
 fairwash risk: how much room does a sample size leave for undetected fairwashing?

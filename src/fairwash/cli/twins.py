@@ -15,7 +15,7 @@ from fairwash.cli.options import (
     positive_int,
 )
 from fairwash.cli.render import fmt_num, key_values, print_json
-from fairwash.data.base import DataError
+from fairwash.errors import DataError
 
 #: fairwash.twins.MODEL_KINDS, spelled here so that ``fairwash --help`` imports no numerics
 #: (tests/test_probes.py checks that the two agree).

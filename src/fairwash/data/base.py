@@ -29,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from fairwash.errors import DataError  # noqa: F401 -- re-exported: its historical home
 from fairwash.io import atomic_write_json, atomic_write_parquet
 
 __all__ = ["AuditData", "FeatureSpec", "DataError", "RESERVED_COLUMNS"]
@@ -37,13 +38,6 @@ __all__ = ["AuditData", "FeatureSpec", "DataError", "RESERVED_COLUMNS"]
 RESERVED_COLUMNS = ("S", "Y", "Y_hat")
 
 Kind = Literal["numeric", "categorical"]
-
-
-class DataError(ValueError):
-    """Raised for input that cannot become a valid :class:`AuditData`.
-
-    The message always names the data set, the column or file, and the value.
-    """
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import bz2
 import csv
-import difflib
 import gzip
 import io
 import lzma
-import stat
 import zipfile
 from pathlib import Path
 from typing import IO, Any
@@ -25,7 +23,7 @@ from typing import IO, Any
 import pandas as pd
 
 from fairwash.data.base import DataError
-from fairwash.protocol.limits import DEFAULT_READ_LIMITS, ReadLimits, fmt_bytes
+from fairwash.protocol.limits import DEFAULT_READ_LIMITS, ReadLimits, check_regular_file, fmt_bytes
 from fairwash.text import shown, shown_list
 
 __all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "read_table", "HEAD_BYTES"]
@@ -96,25 +94,6 @@ def _open_decompressed(path: Path, suf: str) -> IO[bytes]:
                             f"{len(members)}")
         return archive.open(members[0])
     return path.open("rb")
-
-
-def _check_regular(p: Path) -> None:
-    """Refuse a missing path, a folder, and anything that is not a regular file."""
-    where = shown(p, 300)
-    if not p.exists():
-        hint = ""
-        if p.parent.is_dir():
-            near = difflib.get_close_matches(p.name, [q.name for q in p.parent.iterdir()], n=3)
-            if near:
-                hint = f"; did you mean {', '.join(repr(shown(p.parent / q, 300)) for q in near)}?"
-        raise DataError(f"file not found: {where}{hint}")
-    mode = p.stat().st_mode
-    if stat.S_ISDIR(mode):
-        raise DataError(f"{where} is a directory, expected a CSV or parquet file")
-    if not stat.S_ISREG(mode):
-        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
-                or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
-        raise DataError(f"{where} is {kind}; fairwash reads regular files only (copy the data to a file)")
 
 
 def _decode_error(where: str, exc: UnicodeDecodeError, encoding: str) -> DataError:
@@ -255,7 +234,7 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str = "utf
         message names the file and the limit's option).
     """
     p = Path(path)
-    _check_regular(p)
+    check_regular_file(p)
     where = shown(p, 300)
     suf = _suffix(p)
     comments: list[str] = []

@@ -20,14 +20,20 @@ while building the parser.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+from fairwash.errors import DataError
+from fairwash.text import shown
 
 __all__ = ["ReadLimits", "DEFAULT_READ_LIMITS", "parse_bytes", "fmt_bytes", "available_memory",
            "battery_problem", "check_battery_size", "W_BYTES_PER_PAIR", "MMD_MAX_EVALUATIONS",
-           "SizeError"]
+           "SizeError", "check_regular_file"]
 
 #: Bytes per (sample row, full row) pair of an exact W_A: the float64 cost matrix, the float64
 #: transport plan and POT's working copy of the cost (measured peak about 3 x 8 bytes).
@@ -194,3 +200,31 @@ def check_battery_size(n: int, m: int, tests: Sequence[str], w_method: str,
             "computing). What would run: --protocol optimal (the default), or --no-mmd (the paper's "
             "five-test ablation)"
         )
+
+
+def check_regular_file(path: str | os.PathLike[str]) -> None:
+    """Refuse a missing path (with close names), a folder, and anything that is not a regular file.
+
+    A FIFO or a device as an input would block or never end. Checked before any reader (and
+    pandas) is loaded, so that a typo in a file name is reported at once.
+
+    Raises
+    ------
+    DataError
+    """
+    p = Path(path)
+    where = shown(p, 300)
+    if not p.exists():
+        hint = ""
+        if p.parent.is_dir():
+            near = difflib.get_close_matches(p.name, [q.name for q in p.parent.iterdir()], n=3)
+            if near:
+                hint = f"; did you mean {', '.join(repr(shown(p.parent / q, 300)) for q in near)}?"
+        raise DataError(f"file not found: {where}{hint}")
+    mode = p.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise DataError(f"{where} is a directory, expected a CSV or parquet file")
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
+                or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise DataError(f"{where} is {kind}; fairwash reads regular files only (copy the data to a file)")
