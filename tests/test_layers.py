@@ -32,7 +32,8 @@ LAYERS: dict[str, int] = {
     "inputs": 3, "resume": 3, "audit_report": 3,
     "detect": 2, "manipulate": 2, "model": 2, "models": 2, "hub": 2,
     "data": 1, "fairness": 1,
-    "catalogue": 0, "io": 0, "seeding": 0, "progress": 0, "paper_values": 0, "plotting": 0, "text": 0, "errors": 0,
+    "catalogue": 0, "io": 0, "seeding": 0, "progress": 0, "paper_values": 0, "plotting": 0, "text": 0,
+    "errors": 0,
 }
 #: Downward exceptions: (importing top-level part, imported module prefix).
 ALLOWED: set[tuple[str, str]] = set()

@@ -24,7 +24,8 @@ rule reference:
     wildcard_constraints:
         ds=_alternation(DATASETS),
         m=r"\d+",
-    threads: 2  # the draws in threads (POT's solver releases the GIL); the same bytes for any count
+    # the draws in threads (POT's solver releases the GIL); the same bytes for any count
+    threads: 2
     resources:
         mem_mb=4000,
         # exact W_A: ~0.5 s per draw at n = 5 000, ~15 s at n = 20 000, m = 2 000
