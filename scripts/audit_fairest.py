@@ -1,4 +1,5 @@
-"""Rule fairest: fairest undetected DI of one method at every size, 7 tests and ablation (Tables 3, 15)."""
+"""Rules fairest and fairest_replicate: fairest undetected DI of one method at every size, 7 tests and
+ablation (Tables 3, 15), under the rule's seed."""
 
 import sys
 
