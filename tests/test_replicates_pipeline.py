@@ -30,7 +30,8 @@ def _strip_times(d: dict) -> dict:
 @pytest.mark.slow
 def test_tiny_replicates(tmp_path):
     targets = ["results/audit/simtiny/fairest_Matching.json", "results/tables/replicates.csv",
-               "results/tables/replicates_reference.csv", "results/figures/replicates_simtiny.png"]
+               "results/tables/replicates_reference.csv", "results/figures/replicates_simtiny.png",
+               "results/tables/replicates_caps.csv", "results/figures/replicates_caps.png"]
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
            "--configfile", str(REPO / "tests/config/tiny.yaml"), "--cores", "1", *targets]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=1500)
@@ -51,3 +52,21 @@ def test_tiny_replicates(tmp_path):
     row = ref[(ref["m"] == 50) & (ref["quantity"] == "W_A")].iloc[0]
     assert row["main"] == pytest.approx(float(main_ref["thresholds"]["W_A"]))
     assert (res / "figures/replicates_simtiny.png").stat().st_size > 5000
+    # the cell-cap sets share the reference sets' seeds: their caps are the reference files' caps
+    caps = pd.read_parquet(res / "replicates/simtiny/cell_caps.parquet")
+    for r in (0, 1):
+        for m in (50, 100):
+            want = ref[(ref["m"] == m) & (ref["quantity"] == "cell cap (Table 3)")]
+            got = caps[(caps["m"] == m) & (caps["r"] == r) & (caps["quantity"] == "cell cap (Table 3)")]
+            ref_file = (res / f"audit/simtiny/reference_m{m}.json" if r == 0
+                        else res / f"replicates/simtiny/reference_m{m}_r{r}.json")
+            thr = json.loads(ref_file.read_text())["thresholds"]
+            for test in ("KL_P", "W_P", "MMD_P"):
+                row = caps[(caps["m"] == m) & (caps["r"] == r) & (caps["quantity"] == test)]
+                assert float(row["value"].iloc[0]) == pytest.approx(float(thr[test]), rel=1e-12)
+            if r == 0:
+                assert float(got["value"].iloc[0]) == pytest.approx(float(want["main"].iloc[0]))
+    cap_table = pd.read_csv(res / "tables/replicates_caps.csv")
+    assert (cap_table["sets"] == 3).all() and set(cap_table["table"]) == {"Table 3", "Table 15"}
+    assert (cap_table["q10"] <= cap_table["median"]).all() and (cap_table["median"] <= cap_table["q90"]).all()
+    assert (res / "figures/replicates_caps.png").stat().st_size > 5000

@@ -18,6 +18,7 @@ kind               parts                                        wildcards
 ``fairest``        ``json``                                     ``ds``, ``method``
 ``fairest_replicate`` ``json``                                  ``ds``, ``method``, ``k``
 ``reference_replicate`` ``json``                                ``ds``, ``m``, ``r``
+``cap_replicates`` ``parquet``                                  ``ds``
 ``protocol_honest`` ``parquet``, ``json``                       ``ds``, ``m``
 ``sample_size``    ``parquet``, ``json``                        ``ds``
 ``shift_curve``    ``parquet``, ``json``                        (none)
@@ -88,6 +89,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "fairest": {"json": "audit/{ds}/fairest_{method}.json"},
     "fairest_replicate": {"json": "replicates/{ds}/fairest_{method}_k{k}.json"},
     "reference_replicate": {"json": "replicates/{ds}/reference_m{m}_r{r}.json"},
+    "cap_replicates": {"parquet": "replicates/{ds}/cell_caps.parquet"},
     "protocol_honest": {"parquet": "protocols/{ds}/honest_m{m}.parquet",
                         "json": "protocols/{ds}/honest_m{m}.json"},
     "sample_size": {"parquet": "audit/{ds}/sample_size.parquet", "json": "audit/{ds}/sample_size.json"},

@@ -332,9 +332,23 @@ def reference_replicate_file(ds, m, r):
     return str(store.path("reference_replicate", "json", ds=ds, m=m, r=r))
 
 
+def cap_replicate_datasets():
+    """Data sets of the cell-cap spread (none when `replicates.cap_k` is 0)."""
+    return _replicate_sets("cap_datasets") if replicates_spec()["cap_k"] > 0 else []
+
+
+def cap_replicate_sets(ds):
+    """(m, r, seed) of each set of cell-test draws of `ds`: the reference replicates' seeds."""
+    return [(m, r, reference_replicate_seed(ds, m, r)) for m in sizes_of(ds)
+            for r in range(int(replicates_spec()["cap_k"]))]
+
+
 def replicates_outputs():
     """Targets of the replicates stage (for all_outputs())."""
     out = []
+    if cap_replicate_datasets():
+        out += [str(store.path("table", ext, name="replicates_caps")) for ext in ("csv", "md", "tex")]
+        out += [str(store.path("figure", ext, name="replicates_caps")) for ext in ("png", "pdf")]
     if replicate_datasets():
         out += [str(store.path("table", ext, name="replicates")) for ext in ("csv", "md", "tex")]
         out += [str(store.path("figure", ext, name=f"replicates_{ds}")) for ds in replicate_datasets()

@@ -161,3 +161,76 @@ rule figure_replicates:
         ENV
     script:
         "../../scripts/figure_replicates.py"
+
+
+rule cap_replicates:
+    # the four cell tests only (no W_A): the cell cap over independent sets of honest draws
+    input:
+        audited="results/audited/{ds}.parquet",
+    output:
+        parquet="results/replicates/{ds}/cell_caps.parquet",
+    log:
+        "results/logs/replicates/{ds}/cell_caps.log",
+    benchmark:
+        "results/benchmarks/replicates/caps/{ds}.tsv"
+    params:
+        sets=lambda wc: cap_replicate_sets(wc.ds),
+        n_draws=lambda wc: battery(wc.ds, "n_draws"),
+        level=lambda wc: battery(wc.ds, "level"),
+        rule=lambda wc: battery(wc.ds, "rule"),
+        ablation=lambda wc: battery(wc.ds, "tests_ablation"),
+    wildcard_constraints:
+        ds=_alternation(DATASETS),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../../scripts/cap_replicates.py"
+
+
+rule table_replicates_caps:
+    input:
+        caps=[f"results/replicates/{ds}/cell_caps.parquet" for ds in cap_replicate_datasets()],
+    output:
+        csv=report("results/tables/replicates_caps.csv", caption="../report/replicates_caps.rst",
+                   category="Within noise: replicates"),
+        md="results/tables/replicates_caps.md",
+        tex="results/tables/replicates_caps.tex",
+    log:
+        "results/logs/tables/replicates_caps.log",
+    params:
+        specs={ds: dataset_spec(ds) for ds in cap_replicate_datasets()},
+        n_audit={ds: n_audit(ds) for ds in cap_replicate_datasets()},
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../../scripts/table_replicates_caps.py"
+
+
+rule figure_replicates_caps:
+    input:
+        caps=[f"results/replicates/{ds}/cell_caps.parquet" for ds in cap_replicate_datasets()],
+    output:
+        png=report("results/figures/replicates_caps.png", caption="../report/replicates_caps_figure.rst",
+                   category="Within noise: replicates"),
+        pdf="results/figures/replicates_caps.pdf",
+    log:
+        "results/logs/figures/replicates_caps.log",
+    params:
+        specs={ds: dataset_spec(ds) for ds in cap_replicate_datasets()},
+        n_audit={ds: n_audit(ds) for ds in cap_replicate_datasets()},
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../../scripts/figure_replicates_caps.py"
