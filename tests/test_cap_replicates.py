@@ -124,5 +124,14 @@ def test_caps_table_by_hand():
     rows2 = [{**r, "value": r["value"] + 0.2} if r["quantity"].startswith("cell") else r for r in rows]
     table2 = caps_table(pd.DataFrame(rows2), specs={"a": {"source": "adult"}}, n_audit={"a": 1000})
     assert table2["in 10–90"].tolist() == [False] and table2["in min–max"].tolist() == [False]
+    assert table["paper ≤ cap max"].tolist() == [True] and table2["paper ≤ cap max"].tolist() == [True]
+    # caps above 1 compare with the paper's 1 (Table 3 caps the DI at 1); a paper value above every cap
+    high = [{**r, "value": r["value"] + 1.0} if r["quantity"].startswith("cell") else r for r in rows]
+    t_high = caps_table(pd.DataFrame(high), specs={"a": {"source": "baf"}}, n_audit={"a": 1000})
+    assert t_high["paper"].tolist() == [paper_fairest_max("BAF", 10, "Table 3")] == ["1"]
+    assert t_high["in 10–90"].tolist() == [True] and t_high["paper − median"].tolist() == [0.0]
+    low = [{**r, "value": r["value"] - 0.2} if r["quantity"].startswith("cell") else r for r in rows]
+    t_low = caps_table(pd.DataFrame(low), specs={"a": {"source": "adult"}}, n_audit={"a": 1000})
+    assert t_low["paper ≤ cap max"].tolist() == [False]
     assert math.isnan(caps_table(pd.DataFrame(rows), specs={"a": {"source": "simulated"}},
                                  n_audit={"a": 1000}).iloc[0]["paper − median"])

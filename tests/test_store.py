@@ -176,6 +176,7 @@ WRITERS = {
     "figure": ("figure_", "counterfactual", "table_protocols"),  # the protocol comparison: table + figure
     "protocol_honest": ("protocol_honest",),
     "fairest_replicate": ("fairest_replicate",), "reference_replicate": ("reference_replicate",),
+    "cap_replicates": ("cap_replicates",),
 }
 
 

@@ -68,8 +68,8 @@ def plot_cap_replicates(values: pd.DataFrame, table: pd.DataFrame):
                         zorder=2)
                 ax.plot([med, med], [y - 0.3, y + 0.3], color="black", linewidth=1.2, zorder=4)
                 if float(row["max"]) > X_MAX:
-                    ax.annotate(f"→ {float(row['max']):.2f}", (X_MAX - 0.005, y - 0.25), fontsize=6,
-                                ha="right")
+                    span = f"{float(row['min']):.2f}–{float(row['max']):.2f}"
+                    ax.annotate(f"caps {span} →", (X_MAX - 0.01, y - 0.22), fontsize=6, ha="right")
                 opt = float(row["optimal cap"])
                 if np.isfinite(opt):
                     ax.plot([min(opt, X_MAX)] * 2, [y - 0.35, y + 0.35], color="tab:red", linewidth=2,
@@ -101,5 +101,5 @@ def plot_cap_replicates(values: pd.DataFrame, table: pd.DataFrame):
                    Line2D([], [], color="black", linestyle="--",
                           label=f"compliance {COMPLIANCE_THRESHOLD:g}")]
         fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, bbox_to_anchor=(0.5, 0.0))
-        fig.tight_layout(rect=(0, 0.1, 1, 1))
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
