@@ -26,6 +26,8 @@ from fairwash.seeding import check_random_state
 
 __all__ = [
     "Rule",
+    "quantile_rank",
+    "exceeds",
     "ReferenceThresholds",
     "reference_draws",
     "check_workers",
@@ -45,7 +47,7 @@ _TIE_RTOL = 1e-9
 Rule = Literal["quantile", "mean_std"]
 
 
-def _exceeds(stat: float, ref: float | np.ndarray) -> Any:
+def exceeds(stat: float, ref: float | np.ndarray) -> Any:
     """``stat > ref`` beyond rounding (``inf > inf`` is False, ``inf > x`` True)."""
     ref = np.asarray(ref, dtype=np.float64)
     with np.errstate(invalid="ignore"):
@@ -53,10 +55,15 @@ def _exceeds(stat: float, ref: float | np.ndarray) -> Any:
         return (stat > ref + np.where(np.isfinite(ref), margin, 0.0)) & ~(np.isinf(stat) & np.isinf(ref))
 
 
+def quantile_rank(n_draws: int, level: float) -> int:
+    """The rank ``k = ⌈level (N + 1)⌉`` of the quantile rule's threshold among ``N`` sorted draws."""
+    return int(np.ceil(level * (n_draws + 1)))
+
+
 def _threshold(draws: np.ndarray, level: float, rule: Rule) -> float:
     n = len(draws)
     if rule == "quantile":
-        k = int(np.ceil(level * (n + 1)))
+        k = quantile_rank(n, level)
         if k > n:
             raise ValueError(
                 f"n_draws={n} is too small for level={level}: need at least "
@@ -116,11 +123,11 @@ class ReferenceThresholds:
     def p_value(self, test: str, statistic: float) -> float:
         """Monte-Carlo p-value ``(1 + #{draws >= statistic}) / (N + 1)``."""
         d = self.draws[test]
-        at_least = ~_exceeds(statistic, d)
+        at_least = ~exceeds(statistic, d)
         return float((1 + np.count_nonzero(at_least)) / (len(d) + 1))
 
     def rejects(self, test: str, statistic: float) -> bool:
-        return bool(_exceeds(statistic, self.thresholds[test]))
+        return bool(exceeds(statistic, self.thresholds[test]))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``inf`` stays a float: ``json`` writes ``Infinity``)."""
