@@ -30,9 +30,12 @@ def script_modules(path: Path) -> list[str]:
     return sorted({a or b for a, b in _IMPORT.findall(path.read_text())})
 
 
-def time_import(modules: list[str], src: Path) -> tuple[float, float]:
-    """(wall s, CPU s of the child) of a fresh interpreter importing ``modules`` from ``src``."""
+def time_import(modules: list[str], src: Path, pot_switches: bool = False) -> tuple[float, float]:
+    """(wall s, CPU s of the child) of a fresh interpreter importing ``modules`` from ``src``;
+    ``pot_switches``: with POT's backend switches set, as main's workflow set them for its jobs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POT_BACKEND_DISABLE_")}
+    if pot_switches:
+        env.update({f"POT_BACKEND_DISABLE_{b}": "1" for b in ("PYTORCH", "JAX", "TENSORFLOW", "CUPY")})
     env["PYTHONPATH"] = str(src)
     code = ";".join(f"import {m}" for m in modules) or "pass"
     before = os.times()
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         samples: dict[str, list[tuple[float, float]]] = {"base": [], "new": []}
         for _ in range(args.runs):
-            samples["base"].append(time_import(mods, args.baseline))
+            samples["base"].append(time_import(mods, args.baseline, pot_switches=True))
             samples["new"].append(time_import(mods, REPO / "src"))
         med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
                for k, v in samples.items()}
