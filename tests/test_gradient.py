@@ -130,6 +130,29 @@ def test_grad_deterministic_and_restores_mode(setup):
     assert a.info == b.info
 
 
+@pytest.mark.parametrize("variant", ["balanced", "proportional"])
+@pytest.mark.parametrize("snap", [False, True])
+def test_warm_start_at_a_reached_weight_gives_the_same_manipulation(setup, variant, snap):
+    """Every raise of C restarts its group from z_0, so starting at a weight the search from
+    C0 passes through (C0 * growth**k, k at most the fewest raises of a group) gives the same
+    points, in fewer steps: what config/config.yaml's per-data-set C0 relies on."""
+    data, model = setup
+    cold = grad(data, model, 0.8, variant, snap=snap, C0=0.01)
+    raises = [round(math.log(c / 0.01) / math.log(1.2)) for c in cold.info["C"]]
+    assert min(raises) >= 2  # the toy needs raises, or the test would decide nothing
+    c0 = 0.01
+    for _ in range(min(raises)):
+        c0 *= 1.2  # the weights the cold search passed through, float for float
+    warm = grad(data, model, 0.8, variant, snap=snap, C0=c0)
+    assert warm.X.tobytes() == cold.X.tobytes()
+    np.testing.assert_array_equal(warm.Y_hat, cold.Y_hat)
+    assert warm.info["C"] == cold.info["C"]
+    assert warm.info["steps"] < cold.info["steps"]
+    # one raise further (past the weight a group needed): not the same search any more
+    over = grad(data, model, 0.8, variant, snap=snap, C0=c0 * 1.2 ** (max(raises) - min(raises) + 1))
+    assert over.info["C"] != cold.info["C"]
+
+
 def test_smallest_displacement_kept(setup):
     """The kept points are the least displaced flips: a lower target keeps fewer points."""
     data, model = setup

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fairwash.data.base import AuditData
-from fairwash.detect.membership import ABSENT, EXCESS, membership_check
+from fairwash.detect.membership import ABSENT, EXCESS, MembershipIndex, membership_check
 from fairwash.manipulate import run_method
 
 
@@ -45,6 +45,8 @@ def data(request):
 def _check(full, sample):
     res = membership_check(full, sample)
     assert list(zip(res.positions.tolist(), res.reasons, strict=True)) == _naive(full, sample)
+    indexed = MembershipIndex.build(full).check(sample)  # the full data sorted once: the same answer
+    assert indexed.to_dict() == res.to_dict() and indexed.positions.tolist() == res.positions.tolist()
     return res
 
 
@@ -93,6 +95,24 @@ def test_matching_copy_beside_its_original_fails(data):
         if pairs:
             assert not res.passed and res.n_excess >= 1
     assert n_pairs > 0
+
+
+def test_one_index_many_samples_against_naive():
+    """One index, many samples mixing real rows, excess copies and repeated absent rows."""
+    rng = np.random.default_rng(7)
+    full = rng.integers(0, 3, (400, 3)).astype(float)  # 27 distinct rows, most repeated
+    index = MembershipIndex.build(full)
+    for _ in range(50):
+        real = full[rng.integers(0, len(full), rng.integers(1, 60))]
+        absent = rng.integers(3, 5, (rng.integers(0, 6), 3)).astype(float)  # values no full row has
+        sample = np.vstack([real, absent, absent[: rng.integers(0, len(absent) + 1)]])
+        sample = sample[rng.permutation(len(sample))]
+        res = index.check(sample)
+        assert list(zip(res.positions.tolist(), res.reasons, strict=True)) == _naive(full, sample)
+        expect = membership_check(full, sample).to_dict()
+        assert res.to_dict() == expect
+    with pytest.raises(ValueError, match="columns"):
+        index.check(np.zeros((1, 4)))
 
 
 def test_details_and_conventions():

@@ -21,10 +21,6 @@ def schema_defaults(*path):
         node = node[key]
     return {k: copy.deepcopy(v["default"]) for k, v in node["properties"].items() if "default" in v}
 
-# POT imports every array backend it finds (torch: ~1 s per job); the jobs use numpy only.
-for _backend in ("PYTORCH", "JAX", "TENSORFLOW", "CUPY"):
-    os.environ.setdefault(f"POT_BACKEND_DISABLE_{_backend}", "1")
-
 def _selected_datasets():
     """``run_datasets`` (default: every key of ``datasets``), each checked to exist."""
     chosen = config.get("run_datasets")

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import ot
 
+from fairwash._pot import ot
 from fairwash.catalogue import DISTANCE_TESTS, TESTS, check_tests
 from fairwash.detect.distances import (
     MMDReference,
@@ -42,6 +42,7 @@ from fairwash.detect.distances import (
     wasserstein,
     wasserstein_cells,
 )
+from fairwash.detect.membership import MembershipIndex
 
 __all__ = ["WassersteinConfig", "BatteryContext", "STATISTICS"]
 
@@ -134,6 +135,7 @@ class BatteryContext:
     _mmd_ref: MMDReference | None = field(default=None, repr=False)
     _w_ref: np.ndarray | None = field(default=None, repr=False)
     _w_dirs: np.ndarray | None = field(default=None, repr=False)
+    _membership: MembershipIndex | None = field(default=None, repr=False)
 
     @classmethod
     def prepare(
@@ -214,6 +216,13 @@ class BatteryContext:
         if self._row_index is None:
             self._row_index = RowIndex.build(self.full)
         return self._row_index
+
+    @property
+    def membership_index(self) -> MembershipIndex:
+        """The full data's rows sorted once for the optimal protocol's membership check."""
+        if self._membership is None:
+            self._membership = MembershipIndex.build(self.full)
+        return self._membership
 
     @property
     def mmd_reference(self) -> MMDReference:

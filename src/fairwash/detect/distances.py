@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import ot
 from scipy import stats
 from scipy.special import kl_div
+
+from fairwash._pot import ot
 
 __all__ = [
     "CELLS",

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MembershipResult", "membership_check", "ABSENT", "EXCESS"]
+__all__ = ["MembershipResult", "MembershipIndex", "membership_check", "ABSENT", "EXCESS"]
 
 #: Reason of a row found nowhere in the full data.
 ABSENT = "absent"
@@ -75,6 +75,50 @@ def _keys(arr: np.ndarray) -> np.ndarray:
     return arr.view(np.dtype((np.void, arr.dtype.itemsize * arr.shape[1]))).ravel()
 
 
+@dataclass(frozen=True)
+class MembershipIndex:
+    """The full data's side of :func:`membership_check`, sorted once for many samples.
+
+    ``keys`` are the distinct rows' byte patterns in sorted order and ``counts`` their
+    multiplicities ``N(r)``; :meth:`check` then costs a binary search per sample row instead
+    of sorting the full data again (the protocol comparison checks thousands of samples
+    against one data set).
+    """
+
+    width: int
+    n: int
+    keys: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def build(cls, full_rows: Any) -> MembershipIndex:
+        full = _rows(full_rows, "full_rows")
+        keys, counts = np.unique(_keys(full), return_counts=True)
+        return cls(full.shape[1], len(full), keys, counts)
+
+    def check(self, sample_rows: Any) -> MembershipResult:
+        """:func:`membership_check` of ``sample_rows`` against the indexed full data."""
+        sample = _rows(sample_rows, "sample_rows", self.width)
+        m, u = len(sample), len(self.keys)
+        keys = _keys(sample)
+        pos = np.searchsorted(self.keys, keys)
+        found = pos < u
+        found[found] = self.keys[pos[found]] == keys[found]
+        s_inv = np.where(found, pos, 0).astype(np.int64)
+        allowed = np.where(found, self.counts[s_inv], 0)
+        if not found.all():  # rows of no full row: numbered among themselves, after the full rows
+            _, absent = np.unique(keys[~found], return_inverse=True)
+            s_inv[~found] = u + absent.ravel()
+        order = np.argsort(s_inv, kind="stable")
+        first = np.searchsorted(s_inv[order], s_inv[order], side="left")
+        occurrence = np.empty(m, dtype=np.int64)
+        occurrence[order] = np.arange(m) - first + 1  # 1 for the first occurrence of a row
+        bad = np.flatnonzero(occurrence > allowed)
+        reasons = tuple(ABSENT if allowed[i] == 0 else EXCESS for i in bad)
+        details = tuple({"occurrence": int(occurrence[i]), "full_count": int(allowed[i])} for i in bad)
+        return MembershipResult(m, self.n, bad, reasons, details)
+
+
 def membership_check(full_rows: Any, sample_rows: Any) -> MembershipResult:
     """Offending rows of ``sample_rows`` against ``full_rows`` (exact, vectorised).
 
@@ -99,21 +143,8 @@ def membership_check(full_rows: Any, sample_rows: Any) -> MembershipResult:
     >>> r = membership_check(full, [[0.5, 0, 1], [0.5, 0, 1], [0.5, 0, 1], [0.0, 1, 0]])
     >>> r.positions.tolist(), r.reasons
     ([2, 3], ('excess copy', 'absent'))
+
+    For many samples of one full data, build :class:`MembershipIndex` once and call its
+    :meth:`~MembershipIndex.check` (the same result).
     """
-    full = _rows(full_rows, "full_rows")
-    sample = _rows(sample_rows, "sample_rows", full.shape[1])
-    n, m = len(full), len(sample)
-    _, inv = np.unique(np.concatenate([_keys(full), _keys(sample)]), return_inverse=True)
-    inv = inv.ravel()
-    u = int(inv.max()) + 1 if inv.size else 0
-    count_full = np.bincount(inv[:n], minlength=u)
-    s_inv = inv[n:]
-    order = np.argsort(s_inv, kind="stable")
-    first = np.searchsorted(s_inv[order], s_inv[order], side="left")
-    occurrence = np.empty(m, dtype=np.int64)
-    occurrence[order] = np.arange(m) - first + 1  # 1 for the first occurrence of a row
-    allowed = count_full[s_inv]
-    bad = np.flatnonzero(occurrence > allowed)
-    reasons = tuple(ABSENT if allowed[i] == 0 else EXCESS for i in bad)
-    details = tuple({"occurrence": int(occurrence[i]), "full_count": int(allowed[i])} for i in bad)
-    return MembershipResult(m, n, bad, reasons, details)
+    return MembershipIndex.build(full_rows).check(sample_rows)

@@ -34,7 +34,7 @@ from fairwash.detect.dilaw import (
     di_quantile,
     di_test,
 )
-from fairwash.detect.membership import MembershipResult, membership_check
+from fairwash.detect.membership import MembershipIndex, MembershipResult, membership_check
 
 __all__ = ["OptimalReport", "optimal_check", "optimal_cap"]
 
@@ -88,7 +88,8 @@ def _cells_of(rows: np.ndarray, name: str) -> np.ndarray:
         raise ValueError(f"{name}: columns -2 (s) and -1 (y_hat) must be 0/1 ({err})") from None
 
 
-def optimal_check(full_rows: Any, sample_rows: Any, alpha: float = 0.05) -> OptimalReport:
+def optimal_check(full_rows: Any, sample_rows: Any, alpha: float = 0.05, *,
+                  index: MembershipIndex | None = None) -> OptimalReport:
     r"""Membership and multiplicity, then the exact one-sided DI test, at level ``alpha``.
 
     .. math::
@@ -102,6 +103,9 @@ def optimal_check(full_rows: Any, sample_rows: Any, alpha: float = 0.05) -> Opti
     sample_rows : array-like of float, shape (m, d + 2)
         The submitted sample, same columns.
     alpha : float, default 0.05
+    index : MembershipIndex, optional
+        ``full_rows`` indexed once (:meth:`MembershipIndex.build`), for many samples of one
+        full data; the same result as without it.
 
     Returns
     -------
@@ -113,7 +117,9 @@ def optimal_check(full_rows: Any, sample_rows: Any, alpha: float = 0.05) -> Opti
     full = np.asarray(full_rows, dtype=np.float64)
     sample = np.asarray(sample_rows, dtype=np.float64)
     C, c = _cells_of(full, "full_rows"), _cells_of(sample, "sample_rows")
-    member = membership_check(full, sample)
+    if index is not None and index.n != len(full):
+        raise ValueError(f"index has {index.n} rows, full_rows has {len(full)}: not the same full data")
+    member = index.check(sample) if index is not None else membership_check(full, sample)
     test = di_test(c, C, alpha)
     cap = _cap(tuple(C.tolist()), int(c.sum()), test.alpha)
     return OptimalReport(test.alpha, member, test, cap, di_interval(c, n=int(C.sum())))

@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import ot
 
+from fairwash._pot import ot
 from fairwash.detect.distances import OTSolverError, kl_discrete
 
 __all__ = ["w1_cancelled", "ShiftResult", "distribution_shift"]

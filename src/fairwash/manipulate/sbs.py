@@ -32,11 +32,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-import ot
 import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
+from fairwash._pot import ot
 from fairwash.catalogue import COMPLIANCE_THRESHOLD
 from fairwash.data.base import AuditData
 from fairwash.fairness import disparate_impact, positive_rates

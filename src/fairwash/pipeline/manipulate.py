@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from fairwash.data.base import AuditData
-from fairwash.detect.shift import distribution_shift
 from fairwash.fairness import disparate_impact
 from fairwash.manipulate import METHODS, Manipulation, run_method
 from fairwash.store import read_manipulation, read_manipulation_summary, write_manipulation
@@ -98,6 +97,8 @@ def shift_table(
     audited : mapping data set -> audited parquet
     manipulated : mapping (data set, method) -> (parquet, summary json)
     """
+    from fairwash.detect.shift import distribution_shift  # POT only here: a manipulate job starts faster
+
     rows = []
     originals: dict[str, np.ndarray] = {}
     for (ds, method), (parquet, summary) in manipulated.items():

@@ -124,7 +124,7 @@ def sample_verdicts(ctx: BatteryContext, thresholds: ReferenceThresholds, rows: 
     t1 = time.perf_counter()
     membership = True
     if "optimal" in protocols:
-        rep = optimal_check(ctx.full, rows, _alpha(thresholds))
+        rep = optimal_check(ctx.full, rows, _alpha(thresholds), index=ctx.membership_index)
         membership = rep.membership.passed
         p["optimal"] = rep.di.p_value if membership else 0.0
         reject["optimal"] = not rep.passed
@@ -280,7 +280,8 @@ class SearchProtocol:
         if self.rule == "any":
             return battery.passes(self.tests)
         if self.rule == "optimal":
-            return optimal_check(battery.ctx.full, battery.rows, alpha).passed
+            ctx = battery.ctx
+            return optimal_check(ctx.full, battery.rows, alpha, index=ctx.membership_index).passed
         order = sorted(self.tests, key=COST_ORDER.index)
         if self.rule == "holm":
             # Holm rejects something iff its smallest p-value is <= alpha / K; a Monte-Carlo

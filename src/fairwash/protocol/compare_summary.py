@@ -83,7 +83,8 @@ def power_frame(detection: pd.DataFrame, thresholds: ReferenceThresholds, ctx: B
         else:
             for rule in COMBINE_RULES[1:]:
                 verdicts[rule].append(pd.NA)
-        verdicts["optimal"].append(not optimal_check(ctx.full, rows[idx[int(rec["sample"])]], alpha).passed)
+        verdicts["optimal"].append(not optimal_check(ctx.full, rows[idx[int(rec["sample"])]], alpha,
+                                                         index=ctx.membership_index).passed)
     for pr in PROTOCOLS:
         out[f"{pr}_reject"] = pd.array(verdicts[pr], dtype="boolean")
     return out
