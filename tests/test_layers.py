@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "data": 1, "fairness": 1,
     "catalogue": 0, "io": 0, "seeding": 0, "progress": 0, "paper_values": 0, "plotting": 0, "text": 0,
     "errors": 0,
+    "_pot": 0,
 }
 #: Downward exceptions: (importing top-level part, imported module prefix).
 ALLOWED: set[tuple[str, str]] = set()

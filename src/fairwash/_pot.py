@@ -40,7 +40,7 @@ def load() -> ModuleType:
     for name in hidden:
         sys.modules[name] = None  # type: ignore[assignment]  # `import name` raises ImportError
     try:
-        import ot as module
+        import ot as module  # imported here: inside the guard that hides the optional extras
     finally:
         for name in hidden:
             if sys.modules.get(name, 0) is None:
