@@ -37,11 +37,12 @@ import pandas as pd
 
 from fairwash.catalogue import CELL_TESTS, COMPLIANCE_THRESHOLD
 from fairwash.data.authors import AUTHORS_DATASETS, load_authors, short_name
-from fairwash.detect.battery import context_for_thresholds
 from fairwash.detect.cells import cell_di_cap
+from fairwash.detect.context import BatteryContext
 from fairwash.detect.dilaw import cell_counts, di_quantile, recommended_sample_size
-from fairwash.detect.thresholds import reference_thresholds
-from fairwash.paper_values import METHODS, as_float, lookup
+from fairwash.detect.thresholds import ReferenceThresholds, reference_thresholds
+from fairwash.paper_values import as_float
+from fairwash.pipeline.cap_replicates import paper_fairest_max
 from fairwash.protocol.compare import honest_frame, rejection_summary
 
 ALPHA = 0.05
@@ -50,9 +51,22 @@ SEED = 2026
 
 def _paper_fairest(ds: str, share: str) -> float:
     """The paper's fairest undetected DI at ``share`` % (Table 3), the max over its methods."""
-    vals = [as_float(lookup(ds, me, f"fairest@{share}")) for me in METHODS]
-    vals = [v for v in vals if np.isfinite(v)]
-    return max(vals) if vals else float("nan")
+    return as_float(paper_fairest_max(ds, int(share), "Table 3"))
+
+
+def cell_reference(full: np.ndarray, m: int) -> tuple[ReferenceThresholds, BatteryContext]:
+    """The four cell tests' thresholds from 99 honest draws (the paper's number) and their context."""
+    ctx = BatteryContext.prepare(full)
+    thr = reference_thresholds(full, m, tests=CELL_TESTS, n_draws=99, level=1 - ALPHA, rule="quantile",
+                               random_state=SEED, context=ctx)
+    return thr, ctx
+
+
+def emit(text: str, out: Path | None) -> None:
+    """Print the result table and write it to ``out`` if given."""
+    print(text)
+    if out:
+        out.write_text(text + "\n")
 
 
 def one(ds: str, m: int, full: np.ndarray, cells: np.ndarray, n_honest: int) -> dict:
@@ -60,9 +74,7 @@ def one(ds: str, m: int, full: np.ndarray, cells: np.ndarray, n_honest: int) -> 
     q = di_quantile(cells, m, ALPHA)
     t_opt = time.perf_counter() - t0
     t0 = time.perf_counter()
-    thr = reference_thresholds(full, m, tests=CELL_TESTS, n_draws=99, level=1 - ALPHA, rule="quantile",
-                               random_state=SEED)
-    ctx = context_for_thresholds(full, thr)
+    thr, ctx = cell_reference(full, m)
     cap = cell_di_cap(ctx, thr, m, CELL_TESTS)
     t_bat = time.perf_counter() - t0
     frame = honest_frame(ctx, thr, n_honest, SEED + 1, tests=CELL_TESTS, protocols=("any", "optimal"))
@@ -108,10 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r.set} | {r.m} | {paper} | {r.battery_cell_cap:.3f} | {r.optimal_cap:.3f} | "
             f"{r.optimal_level:.4f} | {r.cells_false_alarms} ({ci}) | {r.optimal_false_alarms} | "
             f"{r.optimal_ms:.1f} | {r.battery_cells_s:.1f} | {r.recommended_m} ({r.recommended_s:.1f} s) |")
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit("\n".join(lines), args.out)
     return 0
 
 

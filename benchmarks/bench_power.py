@@ -29,18 +29,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_headline import SEED, cell_reference, emit  # the headline's reference and output, shared
 
 from fairwash.catalogue import CELL_TESTS, COMPLIANCE_THRESHOLD
 from fairwash.data.authors import AUTHORS_DATASETS, load_authors, short_name
-from fairwash.detect.battery import context_for_thresholds
-from fairwash.detect.thresholds import reference_thresholds
 from fairwash.manipulate import run_method
 from fairwash.paper_values import as_float, lookup
 from fairwash.protocol.compare import honest_frame, rejection_summary, verdict_frame
 from fairwash.protocol.samples import draw_samples
 
-ALPHA = 0.05
-SEED = 2026
 METHODS = ("Replace", "Entropic_b", "Entropic_p", "Matching", "SBS")
 PROTOCOLS = ("any", "minp", "optimal")
 
@@ -53,9 +50,7 @@ def _rates(frame: pd.DataFrame) -> dict[str, int]:
 def one_size(ds: str, data, full: np.ndarray, m: int, share: str, n_samples: int,
              n_honest: int) -> list[dict]:
     t0 = time.perf_counter()
-    thr = reference_thresholds(full, m, tests=CELL_TESTS, n_draws=99, level=1 - ALPHA, rule="quantile",
-                               random_state=SEED)
-    ctx = context_for_thresholds(full, thr)
+    thr, ctx = cell_reference(full, m)
     honest = _rates(honest_frame(ctx, thr, n_honest, SEED + 1, tests=CELL_TESTS, protocols=PROTOCOLS))
     rows = [{"set": ds, "m": m, "method": "honest", "target": float("nan"), "samples": n_honest, **honest,
              "seconds": time.perf_counter() - t0}]
@@ -111,10 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {r.set} | {r.m} | {r.method} | {target} | {mean_di} | {r.samples} | {r.any} | "
                      f"{r.minp} | {r.optimal} | {r.seconds:.1f} |")
     lines.append(f"\nTotal {time.perf_counter() - t_all:.0f} s.")
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit("\n".join(lines), args.out)
     return 0
 
 

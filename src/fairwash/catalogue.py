@@ -24,6 +24,7 @@ from typing import Literal
 
 __all__ = [
     "COMPLIANCE_THRESHOLD",
+    "REPORTED_DI_MAX",
     "TestSpec",
     "TEST_SPECS",
     "TESTS",
@@ -46,6 +47,8 @@ __all__ = [
 
 #: The compliance threshold τ of the four-fifths rule: a model complies if DI ≥ 0.8.
 COMPLIANCE_THRESHOLD: float = 0.8
+#: Table 3 (and our fairest search) reports the highest undetected DI capped at 1.
+REPORTED_DI_MAX: float = 1.0
 
 
 @dataclass(frozen=True)

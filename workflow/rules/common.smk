@@ -339,6 +339,11 @@ def cap_replicate_sets(ds):
             for r in range(int(replicates_spec()["cap_k"]))]
 
 
+def cap_replicate_files():
+    """The `cap_replicates` file of each data set of the cell-cap spread."""
+    return [str(store.path("cap_replicates", "parquet", ds=ds)) for ds in cap_replicate_datasets()]
+
+
 def replicates_outputs():
     """Targets of the replicates stage (for all_outputs())."""
     out = []

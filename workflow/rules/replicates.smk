@@ -193,7 +193,7 @@ rule cap_replicates:
 
 rule table_replicates_caps:
     input:
-        caps=[f"results/replicates/{ds}/cell_caps.parquet" for ds in cap_replicate_datasets()],
+        caps=cap_replicate_files(),
     output:
         csv=report("results/tables/replicates_caps.csv", caption="../report/replicates_caps.rst",
                    category="Within noise: replicates"),
@@ -216,7 +216,7 @@ rule table_replicates_caps:
 
 rule figure_replicates_caps:
     input:
-        caps=[f"results/replicates/{ds}/cell_caps.parquet" for ds in cap_replicate_datasets()],
+        caps=cap_replicate_files(),
     output:
         png=report("results/figures/replicates_caps.png", caption="../report/replicates_caps_figure.rst",
                    category="Within noise: replicates"),

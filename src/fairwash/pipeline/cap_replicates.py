@@ -28,19 +28,17 @@ import numpy as np
 import pandas as pd
 
 from fairwash import paper_values
-from fairwash.catalogue import CELL_TESTS, TESTS
+from fairwash.catalogue import CELL_TESTS, REPORTED_DI_MAX, TESTS
 from fairwash.data.base import AuditData
 from fairwash.io import atomic_write_parquet
-from fairwash.pipeline.replicates import PAPER_ROUNDING, SPREAD_QUANTILES, TABLE_OF, inside
+from fairwash.pipeline.replicates import PAPER_QUANTITY, PAPER_ROUNDING, SPREAD_QUANTILES, TABLE_OF, inside
 from fairwash.tables import paper_name, size_percent
 
 __all__ = ["cell_cap_values", "optimal_caps", "cap_replicates_stage", "read_caps", "paper_fairest_max",
            "caps_table"]
 
-_PAPER_QUANTITY = {"Table 3": "fairest", "Table 15": "fairest_no_mmd"}
-#: Table 3 reports the fairest DI capped at 1 (as :mod:`fairwash.protocol.fairest` does), so a
-#: cap is compared with the paper's value as ``min(cap, 1)``.
-REPORTED_MAX = 1.0
+#: Table -> the paper's quantity (:data:`fairwash.pipeline.replicates.PAPER_QUANTITY` by table name).
+_PAPER_QUANTITY = {TABLE_OF[which]: quantity for which, quantity in PAPER_QUANTITY.items()}
 
 
 def cell_cap_values(full: np.ndarray, sets: Sequence[tuple[int, int, int]], *, n_draws: int, level: float,
@@ -68,16 +66,16 @@ def cell_cap_values(full: np.ndarray, sets: Sequence[tuple[int, int, int]], *, n
         ``value``, ``seconds`` (the set's draws and caps).
     """
     # imported here: the battery imports POT, which the table and figure rules do not need
-    from fairwash.detect.battery import context_for_thresholds
     from fairwash.detect.cells import cell_di_cap
+    from fairwash.detect.context import BatteryContext
     from fairwash.detect.thresholds import reference_thresholds
 
+    ctx = BatteryContext.prepare(full)  # the full data's statistics, once for every set and size
     rows: list[dict[str, Any]] = []
     for m, r, seed in sets:
         t0 = time.perf_counter()
         thr = reference_thresholds(full, int(m), tests=CELL_TESTS, n_draws=int(n_draws), level=float(level),
-                                   rule=rule, random_state=int(seed))
-        ctx = context_for_thresholds(full, thr)
+                                   rule=rule, random_state=int(seed), context=ctx)
         found = [(t, float(thr.thresholds[t])) for t in CELL_TESTS if t in thr.thresholds]
         for which, tests in (("Table 3", TESTS), ("Table 15", tuple(ablation))):
             found.append((f"cell cap ({which})", float(cell_di_cap(ctx, thr, int(m), tests))))
@@ -181,16 +179,16 @@ def caps_table(values: pd.DataFrame, *, specs: Mapping[str, Mapping[str, Any]],
         main = grp.loc[grp["r"] == 0, "value"]
         x = paper_values.as_float(paper) if paper else math.nan
         med = float(np.quantile(v, 0.5))
-        top = min(float(v.max()), REPORTED_MAX)
+        top = min(float(v.max()), REPORTED_DI_MAX)
         under = None if not paper else bool(math.isnan(x) or x - PAPER_ROUNDING <= top)
         rows.append({"data set": ds, "m": int(m), "size %": "" if pct is None else str(pct), "table": table,
                      "sets": len(v), "main": float(main.iloc[0]) if len(main) else math.nan,
                      "median": med, "q10": q10, "q90": q90, "min": float(v.min()), "max": float(v.max()),
                      "paper": paper,
-                     "in 10–90": inside(paper, min(q10, REPORTED_MAX), min(q90, REPORTED_MAX)),
-                     "in min–max": inside(paper, min(float(v.min()), REPORTED_MAX), top),
+                     "in 10–90": inside(paper, min(q10, REPORTED_DI_MAX), min(q90, REPORTED_DI_MAX)),
+                     "in min–max": inside(paper, min(float(v.min()), REPORTED_DI_MAX), top),
                      "paper ≤ cap max": under,
-                     "paper − median": x - min(med, REPORTED_MAX) if np.isfinite(med) else math.nan,
+                     "paper − median": x - min(med, REPORTED_DI_MAX) if np.isfinite(med) else math.nan,
                      "optimal cap": float(optimal.get((ds, int(m)), math.nan)),
                      "seconds": float(grp.drop_duplicates("r")["seconds"].sum())})
     return pd.DataFrame(rows)

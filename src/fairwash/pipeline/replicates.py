@@ -30,7 +30,8 @@ from fairwash.io import json_float, read_json
 from fairwash.tables import paper_name, search_not_run, size_percent
 
 __all__ = ["SPREAD_QUANTILES", "PAPER_ROUNDING", "TABLE_OF", "quantile_with_none", "spread", "inside",
-           "replicate_values", "replicates_table", "reference_values", "replicates_reference_table"]
+           "replicate_values", "replicates_table", "reference_values", "replicates_reference_table",
+           "PAPER_QUANTITY"]
 
 #: The quantiles of "our range" (10 % and 90 %).
 SPREAD_QUANTILES: tuple[float, float] = (0.1, 0.9)
@@ -39,7 +40,7 @@ SPREAD_QUANTILES: tuple[float, float] = (0.1, 0.9)
 PAPER_ROUNDING = 0.005
 #: The fairest stage's test sets and the paper's table each answers.
 TABLE_OF: dict[str, str] = {"seven": "Table 3", "ablation": "Table 15"}
-_PAPER_QUANTITY = {"seven": "fairest", "ablation": "fairest_no_mmd"}
+PAPER_QUANTITY: dict[str, str] = {"seven": "fairest", "ablation": "fairest_no_mmd"}
 
 
 def quantile_with_none(values: Sequence[float], q: float) -> float:
@@ -145,7 +146,7 @@ def replicate_values(results: Mapping[tuple[str, str, int], str | Path], *,
                     "level": math.nan if r["level_found"] is None else json_float(r["level_found"]),
                     "cell cap": json_float(r["cell_cap"]),
                     "paper": "" if pct is None else paper_values.lookup(name, method,
-                                                                         f"{_PAPER_QUANTITY[which]}@{pct}"),
+                                                                         f"{PAPER_QUANTITY[which]}@{pct}"),
                 })
     return pd.DataFrame(rows)
 

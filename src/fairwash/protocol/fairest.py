@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from fairwash.catalogue import TESTS
+from fairwash.catalogue import REPORTED_DI_MAX, TESTS
 from fairwash.data.base import AuditData
 from fairwash.detect.battery import check_thresholds, context_for_thresholds
 from fairwash.detect.cells import cell_di_cap
@@ -268,7 +268,8 @@ def fairest_undetected_sets(
             results[s].levels.append(record)
             if record["status"] == "searched" and record["best"] is not None:
                 r = results[s]
-                r.best_di_raw, r.best_di, r.level_found = record["best"], min(record["best"], 1.0), level
+                r.best_di_raw, r.level_found = record["best"], level
+                r.best_di = min(record["best"], REPORTED_DI_MAX)
                 open_sets.discard(s)
     elapsed, runs = time.perf_counter() - started, levels_q.runs - runs_before
     for r in results.values():
